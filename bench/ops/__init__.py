@@ -1,0 +1,1 @@
+"""Benchmark operations, one module per feature (imported by bench/runner.py)."""

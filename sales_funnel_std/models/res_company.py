@@ -1,0 +1,82 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+BNDU_WEIGHT_FIELDS = (
+    "bndu_weight_budget",
+    "bndu_weight_need",
+    "bndu_weight_decision",
+    "bndu_weight_urgency",
+)
+BNDU_RULE_FIELDS = (*BNDU_WEIGHT_FIELDS, "bndu_threshold_a", "bndu_threshold_b")
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # BNDU qualification rules (playbook defaults: weights 1, A >= 15, B >= 8)
+    bndu_weight_budget = fields.Float("Budget Weight", digits=(16, 2), default=1.0)
+    bndu_weight_need = fields.Float("Need Weight", digits=(16, 2), default=1.0)
+    bndu_weight_decision = fields.Float("Decision Weight", digits=(16, 2), default=1.0)
+    bndu_weight_urgency = fields.Float("Urgency Weight", digits=(16, 2), default=1.0)
+    bndu_threshold_a = fields.Float("Grade A Threshold", digits=(16, 2), default=15.0)
+    bndu_threshold_b = fields.Float("Grade B Threshold", digits=(16, 2), default=8.0)
+
+    _bndu_weights_positive = models.Constraint(
+        "CHECK(bndu_weight_budget >= 0 AND bndu_weight_need >= 0 "
+        "AND bndu_weight_decision >= 0 AND bndu_weight_urgency >= 0)",
+        "BNDU weights must be zero or positive.",
+    )
+    _bndu_thresholds_ordered = models.Constraint(
+        "CHECK(bndu_threshold_a > bndu_threshold_b)",
+        "The grade A threshold must be greater than the grade B threshold.",
+    )
+
+    @api.constrains(*BNDU_RULE_FIELDS)
+    def _check_bndu_rules(self):
+        for company in self:
+            company._bndu_validate_rules({fname: company[fname] for fname in BNDU_RULE_FIELDS})
+
+    def _bndu_validate_rules(self, rules):
+        """Raise a translated error naming the broken rule; ``rules`` maps rule fields."""
+        self.ensure_one()
+        weights = [rules[fname] for fname in BNDU_WEIGHT_FIELDS]
+        if any(weight < 0 for weight in weights):
+            raise ValidationError(
+                _("%(company)s: BNDU weights must be zero or positive.", company=self.name)
+            )
+        if not any(weights):
+            raise ValidationError(
+                _(
+                    "%(company)s: at least one BNDU weight must be greater than zero.",
+                    company=self.name,
+                )
+            )
+        if rules["bndu_threshold_a"] <= rules["bndu_threshold_b"]:
+            raise ValidationError(
+                _(
+                    "%(company)s: the grade A threshold (%(a)s) must be greater than "
+                    "the grade B threshold (%(b)s).",
+                    company=self.name,
+                    a=rules["bndu_threshold_a"],
+                    b=rules["bndu_threshold_b"],
+                )
+            )
+
+    def write(self, vals):
+        changed = self.browse()
+        if any(fname in vals for fname in BNDU_RULE_FIELDS):
+            for company in self:
+                # checked before anything is written, so the message names the rule
+                company._bndu_validate_rules(
+                    {fname: vals.get(fname, company[fname]) for fname in BNDU_RULE_FIELDS}
+                )
+            changed = self.filtered(
+                lambda company: any(
+                    fname in vals and company[fname] != vals[fname] for fname in BNDU_RULE_FIELDS
+                )
+            )
+        res = super().write(vals)
+        if changed:
+            # re-grade every lead ruled by these companies, set-based
+            self.env["crm.lead"]._bndu_regrade_companies(changed)
+        return res

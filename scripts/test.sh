@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make test`: bootstrap, fresh test database with the addon (no demo data),
+# pytest-odoo over tests/, translation completeness, lint. Non-zero on any failure.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$REPO_ROOT/scripts/db.sh"
+"$REPO_ROOT/scripts/bootstrap.sh"
+db_drop "$TEST_DB"
+echo "[test] installing sales_funnel_std into a fresh database $TEST_DB"
+"$REPO_ROOT/scripts/odoo.sh" -d "$TEST_DB" -i sales_funnel_std --stop-after-init \
+    --log-level=warn --load-language=zh_CN
+echo "[test] pytest-odoo"
+cd "$REPO_ROOT"
+"$VENV/bin/python" -m pytest tests -p no:cacheprovider \
+    --odoo-config "$BUILD_DIR/odoo.conf" --odoo-database "$TEST_DB" --odoo-log-level=warn \
+    ${PYTEST_ARGS:-}
+echo "[test] translations"
+"$VENV/bin/python" "$REPO_ROOT/scripts/check_i18n.py"
+"$REPO_ROOT/scripts/lint.sh"
+if [ "${E2E:-1}" = 1 ]; then
+    "$REPO_ROOT/scripts/e2e.sh"
+fi
+echo "[test] all green"

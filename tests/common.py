@@ -1,0 +1,86 @@
+"""Shared fixtures for the pytest-odoo suite.
+
+Tests live outside the addon folder, so Odoo does not set ``test_tags`` /
+``test_module`` on them; the base class sets both. Every test builds its own data:
+nothing here reads demo records.
+"""
+
+from odoo.tests import TransactionCase, new_test_user
+
+
+class FunnelCase(TransactionCase):
+    test_tags = {"standard", "at_install"}
+    test_module = "sales_funnel_std"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.company = cls.env.company
+        cls.company_2 = cls.env["res.company"].create({"name": "Funnel Company 2"})
+        cls.user_admin = new_test_user(
+            cls.env,
+            login="sf_admin",
+            name="Funnel Admin",
+            groups="base.group_user,base.group_system,sales_team.group_sale_manager",
+            company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
+        )
+        cls.user_manager = new_test_user(
+            cls.env,
+            login="sf_manager",
+            name="Funnel Manager",
+            groups="base.group_user,sales_team.group_sale_manager",
+            company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
+        )
+        cls.user_salesman_1 = new_test_user(
+            cls.env,
+            login="sf_salesman_1",
+            name="Funnel Salesman 1",
+            groups="base.group_user,sales_team.group_sale_salesman",
+        )
+        cls.user_salesman_2 = new_test_user(
+            cls.env,
+            login="sf_salesman_2",
+            name="Funnel Salesman 2",
+            groups="base.group_user,sales_team.group_sale_salesman",
+        )
+        cls.team_1 = cls.env["crm.team"].create(
+            {
+                "name": "Funnel Team 1",
+                "user_id": cls.user_manager.id,
+                "member_ids": [(6, 0, cls.user_salesman_1.ids)],
+            }
+        )
+        cls.team_2 = cls.env["crm.team"].create(
+            {
+                "name": "Funnel Team 2",
+                "user_id": cls.user_manager.id,
+                "member_ids": [(6, 0, cls.user_salesman_2.ids)],
+            }
+        )
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Acme Manufacturing", "is_company": True, "email": "buy@acme.example"}
+        )
+
+    @classmethod
+    def _lead(cls, user=None, **vals):
+        user = user or cls.user_salesman_1
+        team = cls.team_2 if user == cls.user_salesman_2 else cls.team_1
+        values = {
+            "name": "Funnel lead",
+            "type": "opportunity",
+            "user_id": user.id,
+            "team_id": team.id,
+            "partner_id": cls.partner.id,
+        }
+        values.update(vals)
+        return cls.env["crm.lead"].create(values)
+
+    @staticmethod
+    def scores(b, n, d, u):
+        return {
+            "bndu_budget": str(b),
+            "bndu_need": str(n),
+            "bndu_decision": str(d),
+            "bndu_urgency": str(u),
+        }
