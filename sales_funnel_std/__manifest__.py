@@ -10,8 +10,12 @@
     "depends": ["crm", "project", "mail"],
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
+        "security/ir.model.access.csv",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "security/analytics_security.xml",
+        "views/crm_funnel_report_views.xml",
+        "views/crm_funnel_export_views.xml",
     ],
     "demo": [],
     "images": ["static/description/icon.png"],

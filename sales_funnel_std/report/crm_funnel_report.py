@@ -1,0 +1,340 @@
+from odoo import api, fields, models
+from odoo.tools import sql as sql_tools
+from odoo.tools import SQL
+
+# The standard funnel, in order. Keys are those of ``crm.stage.funnel_role``.
+FUNNEL_ROLES = [
+    ("acquisition", "Lead Acquisition"),
+    ("qualification", "Qualification"),
+    ("discovery", "Need Discovery"),
+    ("proposal", "Proposal"),
+    ("negotiation", "Negotiation"),
+    ("won", "Won"),
+]
+FUNNEL_RANK = {role: rank for rank, (role, _label) in enumerate(FUNNEL_ROLES, start=1)}
+
+
+class CrmFunnelReport(models.Model):
+    """Funnel analysis: one row per (lead, standard funnel stage) the lead could reach.
+
+    Counting rule
+    -------------
+    * Stages are ranked by their funnel role (acquisition < qualification < discovery <
+      proposal < negotiation < won); stages without a role are ignored.
+    * A lead **reached** stage S if it ever had a stage-history row (or has its current
+      stage) in S or in any later standard stage: skipped stages count as reached, and
+      going back to an earlier stage never counts a lead twice (each lead is counted at
+      most once per stage).
+    * A row exists for stage S when the lead reached the previous standard stage (or S is
+      the first one), so ``conversion_rate`` (average of 100 / 0) is the share of leads
+      that reached S among those that reached the previous stage.
+    * A lead is **lost at** S when it is lost and its current stage is S (the stage it was
+      in when it was marked lost); for a lost lead in a stage without role, the highest
+      stage it reached.
+    * **Days in stage** is the total time of the lead's closed stays in S (several stays
+      add up); ongoing stays are not counted, so the figure is the time leads took to
+      leave the stage. Median and average are over leads that left the stage.
+    * Leads archived without being lost are not counted.
+    """
+
+    _name = "crm.funnel.report"
+    _description = "Funnel Analysis"
+    _auto = False
+    _rec_name = "lead_id"
+    _order = "stage_rank, lead_id"
+
+    lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
+    funnel_role = fields.Selection(
+        FUNNEL_ROLES, string="Funnel Stage", readonly=True, group_expand=True
+    )
+    stage_rank = fields.Integer("Stage Rank", readonly=True, aggregator=False)
+    reached_count = fields.Integer(
+        "Leads Reached",
+        readonly=True,
+        help="Leads that reached this stage or a later one (skipped stages count as reached).",
+    )
+    conversion_rate = fields.Float(
+        "Conversion (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Share of the leads that reached the previous stage which reached this one.",
+    )
+    lost_count = fields.Integer("Lost Here", readonly=True)
+    won_count = fields.Integer("Won", readonly=True)
+    days_in_stage = fields.Float(
+        "Days in Stage",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Total days of the lead's closed stays in this stage (average in groups).",
+    )
+    date_reached = fields.Datetime(
+        "Stage Reached On",
+        readonly=True,
+        help="First time the lead entered this stage or, if it skipped it, a later one.",
+    )
+    lead_create_date = fields.Datetime("Lead Created On", readonly=True)
+    user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", "Company", readonly=True)
+    source_id = fields.Many2one("utm.source", "Source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", "Medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", "Campaign", readonly=True)
+    bndu_grade = fields.Selection(
+        lambda self: self.env["crm.lead"]._fields["bndu_grade"].selection,
+        string="Grade",
+        readonly=True,
+    )
+    won_status = fields.Selection(
+        [("won", "Won"), ("lost", "Lost"), ("pending", "Pending")],
+        string="Won/Lost",
+        readonly=True,
+    )
+
+    # ------------------------------------------------------------
+    # SQL VIEW
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_stays_sql(self):
+        """Every stay of a lead in a standard stage: (lead_id, rank, date_in, days, closed).
+
+        Built from ``crm.lead.stage.history`` when it exists; the lead's current stage
+        always counts (leads older than the history, or without any row).
+        """
+        cr = self.env.cr
+        rank_values = SQL(", ").join(SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items())
+        has_role = sql_tools.column_exists(cr, "crm_stage", "funnel_role")
+        stage_rank = (
+            SQL(
+                "SELECT s.id AS stage_id, r.rank FROM crm_stage s "
+                "JOIN (VALUES %s) AS r(role, rank) ON r.role = s.funnel_role",
+                rank_values,
+            )
+            if has_role
+            else SQL("SELECT NULL::int AS stage_id, NULL::int AS rank WHERE FALSE")
+        )
+        current = SQL(
+            """
+            SELECT l.id AS lead_id, sr.rank, COALESCE(l.date_last_stage_update, l.create_date)
+                   AS date_in, NULL::float AS days, FALSE AS closed
+              FROM crm_lead l JOIN stage_rank sr ON sr.stage_id = l.stage_id
+            """
+        )
+        if sql_tools.table_exists(cr, "crm_lead_stage_history"):
+            stays = SQL(
+                """
+                SELECT h.lead_id, sr.rank, h.date_in, h.duration_days AS days,
+                       h.date_out IS NOT NULL AS closed
+                  FROM crm_lead_stage_history h JOIN stage_rank sr ON sr.stage_id = h.stage_id
+                 UNION ALL %s
+                """,
+                current,
+            )
+        else:
+            stays = current
+        return stage_rank, stays
+
+    def init(self):
+        stage_rank, stays = self._funnel_stays_sql()
+        ranks = SQL(", ").join(SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items())
+        first_in = SQL(", ").join(
+            SQL("MIN(date_in) FILTER (WHERE rank >= %s) AS d%s", rank, SQL(str(rank)))
+            for rank in FUNNEL_RANK.values()
+        )
+        pick_date = SQL(
+            "CASE r.rank %s END",
+            SQL(" ").join(
+                SQL("WHEN %s THEN m.d%s", rank, SQL(str(rank))) for rank in FUNNEL_RANK.values()
+            ),
+        )
+        sql_tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %(table)s AS (
+                WITH stage_rank AS (%(stage_rank)s),
+                stays AS (%(stays)s),
+                lead_max AS (
+                    SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
+                      FROM stays GROUP BY lead_id
+                ),
+                stage_days AS (
+                    SELECT lead_id, rank, SUM(days) AS days
+                      FROM stays WHERE closed GROUP BY lead_id, rank
+                )
+                SELECT l.id * 10 + r.rank AS id,
+                       l.id AS lead_id,
+                       r.role AS funnel_role,
+                       r.rank AS stage_rank,
+                       CASE WHEN m.max_rank >= r.rank THEN 1 ELSE 0 END AS reached_count,
+                       CASE WHEN m.max_rank >= r.rank THEN 100.0 ELSE 0.0 END AS conversion_rate,
+                       CASE WHEN l.won_status = 'lost'
+                             AND COALESCE(cur.rank, m.max_rank) = r.rank THEN 1 ELSE 0
+                       END AS lost_count,
+                       CASE WHEN m.max_rank >= r.rank AND l.won_status = 'won' THEN 1 ELSE 0
+                       END AS won_count,
+                       sd.days AS days_in_stage,
+                       %(pick_date)s AS date_reached,
+                       l.create_date AS lead_create_date,
+                       l.user_id, l.team_id, l.company_id,
+                       l.source_id, l.medium_id, l.campaign_id,
+                       l.bndu_grade, l.won_status
+                  FROM lead_max m
+                  JOIN crm_lead l ON l.id = m.lead_id
+                 CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
+                  LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
+                  LEFT JOIN stage_days sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                 WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
+                   AND (l.active OR l.won_status = 'lost')
+                )
+                """,
+                table=SQL.identifier(self._table),
+                stage_rank=stage_rank,
+                stays=stays,
+                first_in=first_in,
+                pick_date=pick_date,
+                ranks=ranks,
+            )
+        )
+
+    # ------------------------------------------------------------
+    # BUSINESS: funnel figures (used by the XLSX summary)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _funnel_figures(self, domain=None):
+        """Figures of the funnel for the report rows matching ``domain`` (access-filtered).
+
+        Returns ``{"stages": [per-stage dicts in funnel order], "total": int, "won": int,
+        "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
+        "followups": [per-grade dicts] or None}``. Percentages are None when undefined.
+        """
+        query = self._search(domain or [])
+        query.groupby = SQL("%s", SQL.identifier(self._table, "funnel_role"))
+        table = SQL.identifier(self._table)
+        self.env.cr.execute(
+            query.select(
+                SQL("%s.funnel_role", table),
+                SQL("SUM(%s.reached_count)", table),
+                SQL("COUNT(*)"),
+                SQL("SUM(%s.lost_count)", table),
+                SQL("AVG(%s.days_in_stage)", table),
+                SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s.days_in_stage)", table),
+                SQL("SUM(%s.won_count)", table),
+                SQL(
+                    "SUM(%s.reached_count) FILTER (WHERE %s.bndu_grade = 'a')",
+                    table,
+                    table,
+                ),
+                SQL("SUM(%s.won_count) FILTER (WHERE %s.bndu_grade = 'a')", table, table),
+            )
+        )
+        rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        labels = dict(self._fields["funnel_role"]._description_selection(self.env))
+        stages = []
+        for role, _label in FUNNEL_ROLES:
+            reached, candidates, lost, avg_days, median_days, _won, _a_reached, _a_won = rows.get(
+                role, (0, 0, 0, None, None, 0, 0, 0)
+            )
+            stages.append(
+                {
+                    "role": role,
+                    "name": labels[role],
+                    "reached": reached or 0,
+                    "conversion": (100.0 * reached / candidates) if candidates else None,
+                    "lost": lost or 0,
+                    "avg_days": avg_days,
+                    "median_days": median_days,
+                }
+            )
+        first = rows.get(FUNNEL_ROLES[0][0])
+        total, a_total = (first[0], first[6]) if first else (0, 0)
+        won_row = rows.get("acquisition")
+        won, a_won = (won_row[5], won_row[7]) if won_row else (0, 0)
+        lead_query = self._search(domain or [])
+        return {
+            "stages": stages,
+            "total": total or 0,
+            "won": won or 0,
+            "win_rate": (100.0 * won / total) if total else None,
+            "a_total": a_total or 0,
+            "a_won": a_won or 0,
+            "a_win_rate": (100.0 * a_won / a_total) if a_total else None,
+            "sla": self._funnel_sla_figures(lead_query),
+            "followups": self._funnel_followup_figures(lead_query),
+        }
+
+    @api.model
+    def _funnel_lead_ids_sql(self, query):
+        return SQL(
+            "(SELECT DISTINCT %s FROM %s WHERE %s)",
+            SQL.identifier(self._table, "lead_id"),
+            query.from_clause,
+            query.where_clause or SQL("TRUE"),
+        )
+
+    @api.model
+    def _funnel_sla_figures(self, query):
+        """First-contact SLA compliance (needs ``crm.lead.sla_state``, feature cadence)."""
+        field = self.env["crm.lead"]._fields.get("sla_state")
+        if not field or not field.store:
+            return None
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT COUNT(*) FILTER (WHERE sla_state = 'met'),
+                       COUNT(*) FILTER (WHERE sla_state = 'breached'),
+                       COUNT(*) FILTER (WHERE sla_state = 'pending')
+                  FROM crm_lead WHERE id IN %s
+                """,
+                self._funnel_lead_ids_sql(query),
+            )
+        )
+        met, breached, pending = self.env.cr.fetchone()
+        closed = met + breached
+        return {
+            "met": met,
+            "breached": breached,
+            "pending": pending,
+            "rate": (100.0 * met / closed) if closed else None,
+        }
+
+    @api.model
+    def _funnel_followup_figures(self, query):
+        """Cadence follow-ups done vs due per grade (needs ``mail.activity.funnel_cadence``).
+
+        Due: cadence activities whose deadline is today or past (done or not); done: those
+        marked done (archived with a done date).
+        """
+        field = self.env["mail.activity"]._fields.get("funnel_cadence")
+        if not field or not field.store:
+            return None
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.bndu_grade,
+                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s),
+                       COUNT(*) FILTER (WHERE a.date_done IS NOT NULL)
+                  FROM mail_activity a
+                  JOIN crm_lead l ON l.id = a.res_id
+                 WHERE a.res_model = 'crm.lead' AND a.funnel_cadence IS NOT NULL
+                   AND a.res_id IN %(leads)s
+                 GROUP BY l.bndu_grade
+                """,
+                today=fields.Date.context_today(self),
+                leads=self._funnel_lead_ids_sql(query),
+            )
+        )
+        by_grade = {grade: (due, done) for grade, due, done in self.env.cr.fetchall()}
+        labels = self.env["crm.lead"]._fields["bndu_grade"]._description_selection(self.env)
+        return [
+            {
+                "grade": grade,
+                "name": label,
+                "due": by_grade.get(grade, (0, 0))[0],
+                "done": by_grade.get(grade, (0, 0))[1],
+            }
+            for grade, label in labels
+        ]

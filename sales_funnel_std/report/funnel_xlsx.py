@@ -1,0 +1,533 @@
+"""Funnel workbook: summary, pipeline, follow-up log and handovers in one ``.xlsx``.
+
+The workbook is written by xlsxwriter in ``constant_memory`` mode: each sheet is
+written row by row, in order, and flushed to a temporary file as it goes. Rows are
+read from the database by chunks of ids (one SQL query per chunk, labels, translated
+names and Excel date serials computed by PostgreSQL), so the memory used does not grow
+with the number of leads. Ids come from ``_search`` with the user's rights: the workbook
+holds exactly the records the user may read.
+
+Columns are declared in ``_pipeline_columns`` / ``_followup_columns`` /
+``_handover_columns``: one line per column; a column whose source field does not exist
+(another feature not installed) is left out automatically.
+"""
+
+import io
+import tempfile
+from collections import namedtuple
+
+import pytz
+import xlsxwriter
+
+from odoo import fields
+from odoo.tools import SQL
+
+from .crm_funnel_report import FUNNEL_ROLES
+
+CHUNK_SIZE = 2000
+EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
+
+# kind: text, int, float, money, percent, date, datetime
+Column = namedtuple("Column", "label kind width sql requires", defaults=((),))
+
+
+class FunnelXlsxExport:
+    """Write the funnel workbook for the leads of ``lead_domain`` readable by ``env.user``.
+
+    ``env`` carries the user (rights), language (labels) and timezone (dates).
+    ``summary_domain`` is the domain on ``crm.funnel.report`` for the summary figures
+    (defaults to the rows of the selected leads). Use ``build()`` to get the bytes and
+    ``filename()`` for the file name.
+    """
+
+    def __init__(self, env, lead_domain, summary_domain=None, chunk_size=CHUNK_SIZE):
+        self.env = env
+        self.Lead = env["crm.lead"].with_context(active_test=False)
+        self.lead_domain = lead_domain
+        self.summary_domain = summary_domain
+        self.chunk_size = chunk_size
+        self.lang = env.lang or "en_US"
+        self.tz = env.tz or env.user.tz or "UTC"
+        self.now = fields.Datetime.now()
+        self.row_counts = {}
+
+    # ------------------------------------------------------------
+    # PUBLIC
+    # ------------------------------------------------------------
+
+    def filename(self):
+        local = pytz.utc.localize(self.now).astimezone(pytz.timezone(self.tz))
+        return "funnel_export_%s.xlsx" % local.strftime("%Y-%m-%d_%H%M")
+
+    def build(self):
+        """Return the workbook as bytes."""
+        with tempfile.TemporaryDirectory(prefix="funnel_xlsx_") as tmpdir:
+            output = io.BytesIO()
+            workbook = xlsxwriter.Workbook(
+                output,
+                {
+                    "constant_memory": True,
+                    "tmpdir": tmpdir,
+                    "strings_to_numbers": False,
+                    "strings_to_formulas": False,
+                    "strings_to_urls": False,
+                },
+            )
+            self._init_formats(workbook)
+            lead_ids = self._lead_ids()
+            self._write_summary(workbook, lead_ids)
+            self._write_pipeline(workbook, lead_ids)
+            self._write_followups(workbook, lead_ids)
+            self._write_handovers(workbook, lead_ids)
+            workbook.close()
+            return output.getvalue()
+
+    # ------------------------------------------------------------
+    # SOURCES
+    # ------------------------------------------------------------
+
+    def _lead_ids(self):
+        """Ids of the selected leads the user may read, in a stable order."""
+        query = self.Lead._search(self.lead_domain, order="id")
+        self.env.cr.execute(query.select())
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _has_field(self, model, fname):
+        if model not in self.env:
+            return False
+        field = self.env[model]._fields.get(fname)
+        return bool(field and field.store and field.column_type)
+
+    def _columns_available(self, columns):
+        return [col for col in columns if all(self._has_field(*req) for req in col.requires)]
+
+    def _label(self, model, fname):
+        """Field label in the user's language (the field name if the field is absent)."""
+        if not self._has_field(model, fname):
+            return fname
+        return self.env[model]._fields[fname]._description_string(self.env)
+
+    def _name_sql(self, model, id_sql):
+        """Translated display name of the ``model`` record whose id is ``id_sql``."""
+        if model not in self.env:
+            return SQL("NULL")
+        if model == "res.users":
+            return SQL(
+                "(SELECT p.name FROM res_users u JOIN res_partner p ON p.id = u.partner_id"
+                " WHERE u.id = %s)",
+                id_sql,
+            )
+        Model = self.env[model]
+        field = Model._fields[Model._rec_name]
+        return SQL(
+            "(SELECT %s FROM %s t WHERE t.id = %s)",
+            self._text_sql(SQL("t.%s", SQL.identifier(field.name)), field),
+            SQL.identifier(Model._table),
+            id_sql,
+        )
+
+    def _text_sql(self, column_sql, field):
+        if field.translate:
+            return SQL("COALESCE(%s->>%s, %s->>'en_US')", column_sql, self.lang, column_sql)
+        return column_sql
+
+    def _selection_sql(self, model, fname, column_sql):
+        """Label of a selection value, in the user's language, computed by PostgreSQL."""
+        if not self._has_field(model, fname):
+            return SQL("NULL")
+        selection = self.env[model]._fields[fname]._description_selection(self.env)
+        if not selection:
+            return SQL("NULL")
+        return SQL(
+            "CASE %s %s END",
+            column_sql,
+            SQL(" ").join(SQL("WHEN %s THEN %s", key, label) for key, label in selection),
+        )
+
+    def _date_sql(self, column_sql, kind="datetime"):
+        """Excel serial number of a UTC timestamp (in the user's timezone) or a date."""
+        if kind == "date":
+            return SQL("(%s - DATE '1970-01-01' + %s)", column_sql, EXCEL_EPOCH_DAYS)
+        return SQL(
+            "(EXTRACT(EPOCH FROM (%s AT TIME ZONE 'UTC' AT TIME ZONE %s)"
+            "::timestamp without time zone) / 86400.0 + %s)",
+            column_sql,
+            self.tz,
+            EXCEL_EPOCH_DAYS,
+        )
+
+    # ------------------------------------------------------------
+    # COLUMNS (one line per column; ``requires`` = fields of other features)
+    # ------------------------------------------------------------
+
+    def _pipeline_columns(self):
+        _ = self.env._
+        lead = "crm.lead"
+        return [
+            Column(self._label(lead, "name"), "text", 30, SQL("lead.name")),
+            Column(
+                _("Customer"),
+                "text",
+                28,
+                SQL(
+                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                ),
+            ),
+            Column(_("Contact"), "text", 20, SQL("lead.contact_name")),
+            Column(self._label(lead, "user_id"), "text", 20, self._name_sql("res.users", SQL("lead.user_id"))),
+            Column(self._label(lead, "team_id"), "text", 18, self._name_sql("crm.team", SQL("lead.team_id"))),
+            Column(self._label(lead, "stage_id"), "text", 18, self._name_sql("crm.stage", SQL("lead.stage_id"))),
+            Column(
+                _("Days in Stage"),
+                "float",
+                12,
+                SQL(
+                    "ROUND((EXTRACT(EPOCH FROM (%s - COALESCE(lead.date_last_stage_update,"
+                    " lead.create_date))) / 86400.0)::numeric, 1)",
+                    self.now,
+                ),
+            ),
+            Column(self._label(lead, "bndu_budget"), "int", 10, SQL("lead.bndu_budget::int")),
+            Column(self._label(lead, "bndu_need"), "int", 10, SQL("lead.bndu_need::int")),
+            Column(self._label(lead, "bndu_decision"), "int", 10, SQL("lead.bndu_decision::int")),
+            Column(self._label(lead, "bndu_urgency"), "int", 10, SQL("lead.bndu_urgency::int")),
+            Column(self._label(lead, "bndu_total"), "float", 10, SQL("lead.bndu_total")),
+            Column(
+                self._label(lead, "bndu_grade"),
+                "text",
+                16,
+                self._selection_sql(lead, "bndu_grade", SQL("lead.bndu_grade")),
+            ),
+            Column(
+                _("Checklist"),
+                "text",
+                10,
+                SQL(
+                    "(SELECT COUNT(*) FILTER (WHERE cl.is_done) || ' / ' || COUNT(*)"
+                    " FROM crm_lead_checklist_line cl WHERE cl.lead_id = lead.id"
+                    " AND cl.stage_id = lead.stage_id AND cl.required HAVING COUNT(*) > 0)"
+                ),
+                (("crm.lead.checklist.line", "is_done"), ("crm.lead.checklist.line", "required")),
+            ),
+            Column(
+                _("Next Follow-up"),
+                "date",
+                14,
+                self._date_sql(
+                    SQL(
+                        "(SELECT MIN(a.date_deadline) FROM mail_activity a WHERE a.res_model"
+                        " = 'crm.lead' AND a.res_id = lead.id AND a.active)"
+                    ),
+                    "date",
+                ),
+            ),
+            Column(
+                self._label(lead, "sla_state"),
+                "text",
+                14,
+                self._selection_sql(lead, "sla_state", SQL("lead.sla_state")),
+                ((lead, "sla_state"),),
+            ),
+            Column(self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")),
+            Column(self._label(lead, "probability"), "percent", 10, SQL("lead.probability / 100.0")),
+            Column(
+                self._label(lead, "won_status"),
+                "text",
+                10,
+                self._selection_sql(lead, "won_status", SQL("lead.won_status")),
+            ),
+            Column(self._label(lead, "create_date"), "datetime", 17, self._date_sql(SQL("lead.create_date"))),
+        ]
+
+    def _followup_columns(self):
+        _ = self.env._
+        model = "crm.lead.followup"
+        available = self._has_field(model, "lead_id")
+
+        def label(fname, default):
+            return self._label(model, fname) if available else default
+
+        def selection(fname, alias="f"):
+            if not available:
+                return SQL("NULL")
+            return self._selection_sql(model, fname, SQL("%s.%s", SQL(alias), SQL.identifier(fname)))
+
+        return [
+            Column(label("date", _("Date")), "datetime", 17, self._date_sql(SQL("f.date"))),
+            Column(_("Opportunity"), "text", 30, SQL("lead.name")),
+            Column(
+                _("Customer"),
+                "text",
+                28,
+                SQL(
+                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                ),
+            ),
+            Column(label("channel", _("Channel")), "text", 12, selection("channel")),
+            Column(label("summary", _("Summary")), "text", 40, SQL("f.summary")),
+            Column(label("feedback", _("Customer Feedback")), "text", 40, SQL("f.feedback")),
+            Column(
+                _("Attitude Change"),
+                "text",
+                24,
+                SQL(
+                    "CASE WHEN f.attitude_before IS NULL AND f.attitude_after IS NULL THEN NULL"
+                    " ELSE CONCAT_WS(' → ', COALESCE(%s, '-'), COALESCE(%s, '-')) END",
+                    selection("attitude_before"),
+                    selection("attitude_after"),
+                ),
+                ((model, "attitude_before"), (model, "attitude_after")),
+            ),
+            Column(_("Next Step"), "text", 24, SQL("f.next_step"), ((model, "next_step"),)),
+            Column(_("Salesperson"), "text", 20, self._name_sql("res.users", SQL("f.user_id"))),
+        ]
+
+    def _handover_columns(self):
+        _ = self.env._
+        lead = "crm.lead"
+
+        def opt(fname, kind, width, sql=None):
+            """A column on a handover field of the lead (present once that feature is)."""
+            if sql is None:
+                sql = SQL("lead.%s", SQL.identifier(fname))
+            return Column(self._label(lead, fname), kind, width, sql, ((lead, fname),))
+
+        return [
+            Column(self._label(lead, "name"), "text", 30, SQL("lead.name")),
+            Column(
+                _("Customer"),
+                "text",
+                28,
+                SQL(
+                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                ),
+            ),
+            Column(self._label(lead, "user_id"), "text", 20, self._name_sql("res.users", SQL("lead.user_id"))),
+            Column(_("Won On"), "date", 12, self._date_sql(SQL("lead.date_closed"))),
+            opt("contract_number", "text", 16),
+            opt("contract_signing_date", "date", 12, self._date_sql(SQL("lead.contract_signing_date"), "date")),
+            opt("contract_amount", "money", 16),
+            Column(self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")),
+            opt("payment_terms", "text", 20),
+            opt("service_period", "text", 16),
+            opt("delivery_deadline", "date", 12, self._date_sql(SQL("lead.delivery_deadline"), "date")),
+            opt(
+                "handover_state",
+                "text",
+                12,
+                self._selection_sql(lead, "handover_state", SQL("lead.handover_state")),
+            ),
+            opt(
+                "handover_user_id",
+                "text",
+                20,
+                self._name_sql("res.users", SQL("lead.handover_user_id")),
+            ),
+            opt("handover_date", "datetime", 17, self._date_sql(SQL("lead.handover_date"))),
+            opt(
+                "handover_project_id",
+                "text",
+                24,
+                self._name_sql("project.project", SQL("lead.handover_project_id")),
+            ),
+            Column(
+                _("Tasks"),
+                "int",
+                8,
+                SQL("(SELECT COUNT(*) FROM project_task t WHERE t.funnel_lead_id = lead.id)"),
+                (("project.task", "funnel_lead_id"),),
+            ),
+        ]
+
+    # ------------------------------------------------------------
+    # WRITING
+    # ------------------------------------------------------------
+
+    def _init_formats(self, workbook):
+        currency = self.env.company.currency_id
+        digits = "0" * (currency.decimal_places or 0)
+        number = "#,##0" + ("." + digits if digits else "")
+        symbol = (currency.symbol or "").replace('"', "")
+        money = f'"{symbol}"{number}' if currency.position == "before" else f'{number}" {symbol}"'
+        self.formats = {
+            "header": workbook.add_format(
+                {"bold": True, "bg_color": "#E9ECEF", "border": 1, "text_wrap": True, "valign": "top"}
+            ),
+            "title": workbook.add_format({"bold": True, "font_size": 14}),
+            "note": workbook.add_format({"italic": True, "font_color": "#6C757D"}),
+            "text": None,
+            "int": workbook.add_format({"num_format": "0"}),
+            "float": workbook.add_format({"num_format": "#,##0.0"}),
+            "money": workbook.add_format({"num_format": money}),
+            "percent": workbook.add_format({"num_format": "0.0%"}),
+            "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+            "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        }
+
+    def _write_header(self, sheet, columns):
+        header = self.formats["header"]
+        for index, column in enumerate(columns):
+            sheet.set_column(index, index, column.width)
+            sheet.write_string(0, index, column.label, header)
+        sheet.freeze_panes(1, 0)
+
+    def _write_table(self, workbook, name, columns, from_sql, ids, empty_note):
+        """Write a sheet of ``columns`` for ``ids`` (chunked), ``from_sql`` with ``%(ids)s``."""
+        columns = self._columns_available(columns)
+        sheet = workbook.add_worksheet(name)
+        self._write_header(sheet, columns)
+        writers = []
+        for index, column in enumerate(columns):
+            method = sheet.write_string if column.kind == "text" else sheet.write_number
+            writers.append((index, method, self.formats[column.kind]))
+        select = SQL(", ").join(column.sql for column in columns)
+        cr = self.env.cr
+        row = 0
+        for start in range(0, len(ids), self.chunk_size):
+            chunk = ids[start : start + self.chunk_size]
+            cr.execute(SQL("SELECT %s %s", select, from_sql(chunk)))
+            for values in cr.fetchall():
+                row += 1
+                for index, write, cell_format in writers:
+                    value = values[index]
+                    if value is not None and value != "":
+                        write(row, index, value, cell_format)
+        if row:
+            sheet.autofilter(0, 0, row, len(columns) - 1)
+        else:
+            sheet.autofilter(0, 0, 0, len(columns) - 1)
+            sheet.write_string(1, 0, empty_note, self.formats["note"])
+        self.row_counts[name] = row
+        return sheet
+
+    def _write_pipeline(self, workbook, lead_ids):
+        _ = self.env._
+        self._write_table(
+            workbook,
+            _("Pipeline"),
+            self._pipeline_columns(),
+            lambda chunk: SQL("FROM crm_lead lead WHERE lead.id = ANY(%s) ORDER BY lead.id", chunk),
+            lead_ids,
+            _("No opportunity matches the selection."),
+        )
+
+    def _write_followups(self, workbook, lead_ids):
+        _ = self.env._
+        ids = []
+        if "crm.lead.followup" in self.env and lead_ids:
+            Followup = self.env["crm.lead.followup"].with_context(active_test=False)
+            query = Followup._search([("lead_id", "any", self.lead_domain)], order="id")
+            self.env.cr.execute(query.select())
+            ids = [row[0] for row in self.env.cr.fetchall()]
+        self._write_table(
+            workbook,
+            _("Follow-up Log"),
+            self._followup_columns(),
+            lambda chunk: SQL(
+                "FROM crm_lead_followup f JOIN crm_lead lead ON lead.id = f.lead_id"
+                " WHERE f.id = ANY(%s) ORDER BY f.date, f.id",
+                chunk,
+            ),
+            ids,
+            _("No follow-up record matches the selection."),
+        )
+
+    def _write_handovers(self, workbook, lead_ids):
+        _ = self.env._
+        won_ids = []
+        if lead_ids:
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM crm_lead WHERE id = ANY(%s) AND won_status = 'won' ORDER BY id",
+                    lead_ids,
+                )
+            )
+            won_ids = [row[0] for row in self.env.cr.fetchall()]
+        self._write_table(
+            workbook,
+            _("Handovers"),
+            self._handover_columns(),
+            lambda chunk: SQL("FROM crm_lead lead WHERE lead.id = ANY(%s) ORDER BY lead.id", chunk),
+            won_ids,
+            _("No won opportunity in the selection."),
+        )
+
+    def _write_summary(self, workbook, lead_ids):
+        _ = self.env._
+        fmt = self.formats
+        sheet = workbook.add_worksheet(_("Funnel Summary"))
+        domain = self.summary_domain
+        if domain is None:
+            domain = [("lead_id", "any", self.lead_domain)]
+        figures = self.env["crm.funnel.report"].with_context(active_test=False)._funnel_figures(domain)
+        sheet.set_column(0, 0, 26)
+        sheet.set_column(1, 5, 16)
+        sheet.write_string(0, 0, _("Sales Funnel"), fmt["title"])
+        headers = [
+            _("Stage"),
+            _("Leads Reached"),
+            _("Conversion from Previous Stage"),
+            _("Lost at Stage"),
+            _("Median Days in Stage"),
+            _("Average Days in Stage"),
+        ]
+        header_row = 2
+        for col, header in enumerate(headers):
+            sheet.write_string(header_row, col, header, fmt["header"])
+        row = header_row
+        for stage in figures["stages"]:
+            row += 1
+            sheet.write_string(row, 0, stage["name"])
+            sheet.write_number(row, 1, stage["reached"], fmt["int"])
+            if stage["conversion"] is not None:
+                sheet.write_number(row, 2, stage["conversion"] / 100.0, fmt["percent"])
+            sheet.write_number(row, 3, stage["lost"], fmt["int"])
+            if stage["median_days"] is not None:
+                sheet.write_number(row, 4, stage["median_days"], fmt["float"])
+            if stage["avg_days"] is not None:
+                sheet.write_number(row, 5, stage["avg_days"], fmt["float"])
+        last_stage_row = row
+        row += 2
+        kpis = [
+            (_("Leads in Funnel"), figures["total"], "int"),
+            (_("Won"), figures["won"], "int"),
+            (_("Win Rate"), figures["win_rate"], "percent"),
+            (_("A-Grade Leads"), figures["a_total"], "int"),
+            (_("A-Grade Won"), figures["a_won"], "int"),
+            (_("A-Grade Win Rate"), figures["a_win_rate"], "percent"),
+        ]
+        if figures["sla"] is not None:
+            kpis.append((_("First-Contact SLA Compliance"), figures["sla"]["rate"], "percent"))
+        for label, value, kind in kpis:
+            row += 1
+            sheet.write_string(row, 0, label, fmt["header"])
+            if value is not None:
+                sheet.write_number(row, 1, value / 100.0 if kind == "percent" else value, fmt[kind])
+        if figures["followups"] is not None:
+            row += 2
+            for col, header in enumerate((_("Grade"), _("Follow-ups Due"), _("Follow-ups Done"))):
+                sheet.write_string(row, col, header, fmt["header"])
+            for line in figures["followups"]:
+                row += 1
+                sheet.write_string(row, 0, line["name"])
+                sheet.write_number(row, 1, line["due"], fmt["int"])
+                sheet.write_number(row, 2, line["done"], fmt["int"])
+        if not lead_ids:
+            row += 2
+            sheet.write_string(row, 0, _("No opportunity matches the selection."), fmt["note"])
+        sheet.freeze_panes(header_row + 1, 0)
+        chart = workbook.add_chart({"type": "bar"})
+        chart.add_series(
+            {
+                "name": _("Leads Reached"),
+                "categories": [sheet.name, header_row + 1, 0, last_stage_row, 0],
+                "values": [sheet.name, header_row + 1, 1, last_stage_row, 1],
+                "data_labels": {"value": True},
+            }
+        )
+        chart.set_title({"name": _("Sales Funnel")})
+        chart.set_y_axis({"reverse": True})
+        chart.set_legend({"none": True})
+        sheet.insert_chart(1, 7, chart, {"x_scale": 1.3, "y_scale": 1.2})
+        self.row_counts[sheet.name] = len(FUNNEL_ROLES)
+        return sheet
