@@ -199,6 +199,19 @@ class CrmFunnelReport(models.Model):
             )
         )
 
+    def _read_group_orderby(self, order, groupby_terms, query):
+        """Groups by funnel stage come in funnel order (graph and pivot read as a funnel)."""
+        sql_order = super()._read_group_orderby(order, groupby_terms, query)
+        role_sql = groupby_terms.get("funnel_role")
+        if role_sql is None or (order and not order.strip().startswith("funnel_role")):
+            return sql_order
+        rank_sql = SQL(
+            "CASE %s %s END",
+            role_sql,
+            SQL(" ").join(SQL("WHEN %s THEN %s", role, rank) for role, rank in FUNNEL_RANK.items()),
+        )
+        return SQL("%s, %s", rank_sql, sql_order) if sql_order else rank_sql
+
     # ------------------------------------------------------------
     # BUSINESS: funnel figures (used by the XLSX summary)
     # ------------------------------------------------------------
