@@ -39,9 +39,7 @@ class AnalyticsCase(FunnelCase):
             stage = cls.env["crm.stage"].create(
                 {"name": f"Funnel {role}", "sequence": sequence, "is_won": role == "won"}
             )
-            cr.execute(
-                SQL("UPDATE crm_stage SET funnel_role = %s WHERE id = %s", role, stage.id)
-            )
+            cr.execute(SQL("UPDATE crm_stage SET funnel_role = %s WHERE id = %s", role, stage.id))
             cls.stages[role] = stage
         cls.env["crm.stage"].invalidate_model()
         # the view reads the columns that exist now

@@ -130,14 +130,14 @@ class TestFunnelReport(AnalyticsCase):
     def test_filter_by_grade(self):
         domain = [*self.domain, ("bndu_grade", "=", "a")]
         stages = self._by_stage(self.env["crm.funnel.report"]._funnel_figures(domain))
-        self.assertEqual(
-            [stage["reached"] for stage in stages.values()], [3, 3, 3, 1, 1, 1]
-        )
+        self.assertEqual([stage["reached"] for stage in stages.values()], [3, 3, 3, 1, 1, 1])
 
     @users("sf_salesman_1")
     def test_salesman_sees_own_figures(self):
         report = self.env["crm.funnel.report"]
-        self.assertEqual(set(report.search([]).mapped("lead_id.name")), {"L1 forward", "L2 skip", "L3 back"})
+        self.assertEqual(
+            set(report.search([]).mapped("lead_id.name")), {"L1 forward", "L2 skip", "L3 back"}
+        )
         stages = self._by_stage(report._funnel_figures(self.domain))
         self.assertEqual(stages["acquisition"]["reached"], 3)
         self.assertEqual(stages["proposal"]["reached"], 1)

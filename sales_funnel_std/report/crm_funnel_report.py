@@ -1,6 +1,6 @@
 from odoo import api, fields, models
-from odoo.tools import sql as sql_tools
 from odoo.tools import SQL
+from odoo.tools import sql as sql_tools
 
 # The standard funnel, in order. Keys are those of ``crm.stage.funnel_role``.
 FUNNEL_ROLES = [
@@ -47,7 +47,7 @@ class CrmFunnelReport(models.Model):
     funnel_role = fields.Selection(
         FUNNEL_ROLES, string="Funnel Stage", readonly=True, group_expand=True
     )
-    stage_rank = fields.Integer("Stage Rank", readonly=True, aggregator=False)
+    stage_rank = fields.Integer(readonly=True, aggregator=False)
     reached_count = fields.Integer(
         "Leads Reached",
         readonly=True,
@@ -77,10 +77,10 @@ class CrmFunnelReport(models.Model):
     lead_create_date = fields.Datetime("Lead Created On", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", "Company", readonly=True)
-    source_id = fields.Many2one("utm.source", "Source", readonly=True)
-    medium_id = fields.Many2one("utm.medium", "Medium", readonly=True)
-    campaign_id = fields.Many2one("utm.campaign", "Campaign", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    source_id = fields.Many2one("utm.source", readonly=True)
+    medium_id = fields.Many2one("utm.medium", readonly=True)
+    campaign_id = fields.Many2one("utm.campaign", readonly=True)
     bndu_grade = fields.Selection(
         lambda self: self.env["crm.lead"]._fields["bndu_grade"].selection,
         string="Grade",
@@ -104,7 +104,9 @@ class CrmFunnelReport(models.Model):
         always counts (leads older than the history, or without any row).
         """
         cr = self.env.cr
-        rank_values = SQL(", ").join(SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items())
+        rank_values = SQL(", ").join(
+            SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items()
+        )
         has_role = sql_tools.column_exists(cr, "crm_stage", "funnel_role")
         stage_rank = (
             SQL(

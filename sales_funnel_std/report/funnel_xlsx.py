@@ -47,7 +47,7 @@ class FunnelXlsxExport:
         self.summary_domain = summary_domain
         self.chunk_size = chunk_size
         self.lang = env.lang or "en_US"
-        self.tz = env.tz or env.user.tz or "UTC"
+        self.tz = env.tz  # pytz timezone (UTC by default)
         self.now = fields.Datetime.now()
         self.row_counts = {}
 
@@ -56,8 +56,8 @@ class FunnelXlsxExport:
     # ------------------------------------------------------------
 
     def filename(self):
-        local = pytz.utc.localize(self.now).astimezone(pytz.timezone(self.tz))
-        return "funnel_export_%s.xlsx" % local.strftime("%Y-%m-%d_%H%M")
+        local = pytz.utc.localize(self.now).astimezone(self.tz)
+        return f"funnel_export_{local:%Y-%m-%d_%H%M}.xlsx"
 
     def build(self):
         """Return the workbook as bytes."""
@@ -152,7 +152,7 @@ class FunnelXlsxExport:
             "(EXTRACT(EPOCH FROM (%s AT TIME ZONE 'UTC' AT TIME ZONE %s)"
             "::timestamp without time zone) / 86400.0 + %s)",
             column_sql,
-            self.tz,
+            self.tz.zone,
             EXCEL_EPOCH_DAYS,
         )
 
@@ -170,13 +170,29 @@ class FunnelXlsxExport:
                 "text",
                 28,
                 SQL(
-                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                    "COALESCE(%s, lead.partner_name)",
+                    self._name_sql("res.partner", SQL("lead.partner_id")),
                 ),
             ),
             Column(_("Contact"), "text", 20, SQL("lead.contact_name")),
-            Column(self._label(lead, "user_id"), "text", 20, self._name_sql("res.users", SQL("lead.user_id"))),
-            Column(self._label(lead, "team_id"), "text", 18, self._name_sql("crm.team", SQL("lead.team_id"))),
-            Column(self._label(lead, "stage_id"), "text", 18, self._name_sql("crm.stage", SQL("lead.stage_id"))),
+            Column(
+                self._label(lead, "user_id"),
+                "text",
+                20,
+                self._name_sql("res.users", SQL("lead.user_id")),
+            ),
+            Column(
+                self._label(lead, "team_id"),
+                "text",
+                18,
+                self._name_sql("crm.team", SQL("lead.team_id")),
+            ),
+            Column(
+                self._label(lead, "stage_id"),
+                "text",
+                18,
+                self._name_sql("crm.stage", SQL("lead.stage_id")),
+            ),
             Column(
                 _("Days in Stage"),
                 "float",
@@ -228,15 +244,24 @@ class FunnelXlsxExport:
                 self._selection_sql(lead, "sla_state", SQL("lead.sla_state")),
                 ((lead, "sla_state"),),
             ),
-            Column(self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")),
-            Column(self._label(lead, "probability"), "percent", 10, SQL("lead.probability / 100.0")),
+            Column(
+                self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")
+            ),
+            Column(
+                self._label(lead, "probability"), "percent", 10, SQL("lead.probability / 100.0")
+            ),
             Column(
                 self._label(lead, "won_status"),
                 "text",
                 10,
                 self._selection_sql(lead, "won_status", SQL("lead.won_status")),
             ),
-            Column(self._label(lead, "create_date"), "datetime", 17, self._date_sql(SQL("lead.create_date"))),
+            Column(
+                self._label(lead, "create_date"),
+                "datetime",
+                17,
+                self._date_sql(SQL("lead.create_date")),
+            ),
         ]
 
     def _followup_columns(self):
@@ -250,7 +275,9 @@ class FunnelXlsxExport:
         def selection(fname, alias="f"):
             if not available:
                 return SQL("NULL")
-            return self._selection_sql(model, fname, SQL("%s.%s", SQL(alias), SQL.identifier(fname)))
+            return self._selection_sql(
+                model, fname, SQL("%s.%s", SQL(alias), SQL.identifier(fname))
+            )
 
         return [
             Column(label("date", _("Date")), "datetime", 17, self._date_sql(SQL("f.date"))),
@@ -260,7 +287,8 @@ class FunnelXlsxExport:
                 "text",
                 28,
                 SQL(
-                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                    "COALESCE(%s, lead.partner_name)",
+                    self._name_sql("res.partner", SQL("lead.partner_id")),
                 ),
             ),
             Column(label("channel", _("Channel")), "text", 12, selection("channel")),
@@ -299,18 +327,36 @@ class FunnelXlsxExport:
                 "text",
                 28,
                 SQL(
-                    "COALESCE(%s, lead.partner_name)", self._name_sql("res.partner", SQL("lead.partner_id"))
+                    "COALESCE(%s, lead.partner_name)",
+                    self._name_sql("res.partner", SQL("lead.partner_id")),
                 ),
             ),
-            Column(self._label(lead, "user_id"), "text", 20, self._name_sql("res.users", SQL("lead.user_id"))),
+            Column(
+                self._label(lead, "user_id"),
+                "text",
+                20,
+                self._name_sql("res.users", SQL("lead.user_id")),
+            ),
             Column(_("Won On"), "date", 12, self._date_sql(SQL("lead.date_closed"))),
             opt("contract_number", "text", 16),
-            opt("contract_signing_date", "date", 12, self._date_sql(SQL("lead.contract_signing_date"), "date")),
+            opt(
+                "contract_signing_date",
+                "date",
+                12,
+                self._date_sql(SQL("lead.contract_signing_date"), "date"),
+            ),
             opt("contract_amount", "money", 16),
-            Column(self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")),
+            Column(
+                self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")
+            ),
             opt("payment_terms", "text", 20),
             opt("service_period", "text", 16),
-            opt("delivery_deadline", "date", 12, self._date_sql(SQL("lead.delivery_deadline"), "date")),
+            opt(
+                "delivery_deadline",
+                "date",
+                12,
+                self._date_sql(SQL("lead.delivery_deadline"), "date"),
+            ),
             opt(
                 "handover_state",
                 "text",
@@ -351,7 +397,13 @@ class FunnelXlsxExport:
         money = f'"{symbol}"{number}' if currency.position == "before" else f'{number}" {symbol}"'
         self.formats = {
             "header": workbook.add_format(
-                {"bold": True, "bg_color": "#E9ECEF", "border": 1, "text_wrap": True, "valign": "top"}
+                {
+                    "bold": True,
+                    "bg_color": "#E9ECEF",
+                    "border": 1,
+                    "text_wrap": True,
+                    "valign": "top",
+                }
             ),
             "title": workbook.add_format({"bold": True, "font_size": 14}),
             "note": workbook.add_format({"italic": True, "font_color": "#6C757D"}),
@@ -459,7 +511,9 @@ class FunnelXlsxExport:
         domain = self.summary_domain
         if domain is None:
             domain = [("lead_id", "any", self.lead_domain)]
-        figures = self.env["crm.funnel.report"].with_context(active_test=False)._funnel_figures(domain)
+        figures = (
+            self.env["crm.funnel.report"].with_context(active_test=False)._funnel_figures(domain)
+        )
         sheet.set_column(0, 0, 26)
         sheet.set_column(1, 5, 16)
         sheet.write_string(0, 0, _("Sales Funnel"), fmt["title"])

@@ -19,11 +19,11 @@ class CrmFunnelExport(models.TransientModel):
     date_to = fields.Date("To", help="Leads created on or before this day.")
     team_ids = fields.Many2many("crm.team", string="Sales Teams")
     user_ids = fields.Many2many("res.users", string="Salespersons", domain=[("share", "=", False)])
-    grade_a = fields.Boolean("Grade A")
-    grade_b = fields.Boolean("Grade B")
-    grade_c = fields.Boolean("Grade C")
+    grade_a = fields.Boolean()
+    grade_b = fields.Boolean()
+    grade_c = fields.Boolean()
     grade_none = fields.Boolean("Not Qualified")
-    include_lost = fields.Boolean("Include Lost", default=True)
+    include_lost = fields.Boolean(default=True)
     lead_ids = fields.Many2many(
         "crm.lead",
         string="Selected Opportunities",
@@ -61,7 +61,7 @@ class CrmFunnelExport(models.TransientModel):
     # ------------------------------------------------------------
 
     def _utc_bound(self, day, end=False):
-        tz = pytz.timezone(self.env.tz or "UTC")
+        tz = self.env.tz
         local = tz.localize(datetime.combine(day, time.max if end else time.min))
         return local.astimezone(pytz.utc).replace(tzinfo=None)
 
