@@ -7,8 +7,7 @@ source "$REPO_ROOT/scripts/db.sh"
 "$REPO_ROOT/scripts/bootstrap.sh"
 db_drop "$TEST_DB"
 echo "[test] installing sales_funnel_std into a fresh database $TEST_DB"
-"$REPO_ROOT/scripts/odoo.sh" -d "$TEST_DB" -i sales_funnel_std --stop-after-init \
-    --log-level=warn --load-language=zh_CN
+db_install_addon "$TEST_DB"
 echo "[test] pytest-odoo"
 cd "$REPO_ROOT"
 "$VENV/bin/python" -m pytest tests -p no:cacheprovider \
