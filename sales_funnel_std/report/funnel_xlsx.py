@@ -25,6 +25,7 @@ from odoo.tools import SQL
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
+SHEETS = ("summary", "pipeline", "followups", "handovers")
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -59,8 +60,8 @@ class FunnelXlsxExport:
         local = pytz.utc.localize(self.now).astimezone(self.tz)
         return f"funnel_export_{local:%Y-%m-%d_%H%M}.xlsx"
 
-    def build(self):
-        """Return the workbook as bytes."""
+    def build(self, sheets=SHEETS):
+        """Return the workbook (the ``sheets`` of ``SHEETS``, all by default) as bytes."""
         with tempfile.TemporaryDirectory(prefix="funnel_xlsx_") as tmpdir:
             output = io.BytesIO()
             workbook = xlsxwriter.Workbook(
@@ -75,10 +76,8 @@ class FunnelXlsxExport:
             )
             self._init_formats(workbook)
             lead_ids = self._lead_ids()
-            self._write_summary(workbook, lead_ids)
-            self._write_pipeline(workbook, lead_ids)
-            self._write_followups(workbook, lead_ids)
-            self._write_handovers(workbook, lead_ids)
+            for sheet in sheets:
+                getattr(self, f"_write_{sheet}")(workbook, lead_ids)
             workbook.close()
             return output.getvalue()
 
@@ -423,7 +422,7 @@ class FunnelXlsxExport:
             sheet.write_string(0, index, column.label, header)
         sheet.freeze_panes(1, 0)
 
-    def _write_table(self, workbook, name, columns, from_sql, ids, empty_note):
+    def _write_table(self, workbook, key, name, columns, from_sql, ids, empty_note):
         """Write a sheet of ``columns`` for ``ids`` (chunked), ``from_sql`` with ``%(ids)s``."""
         columns = self._columns_available(columns)
         sheet = workbook.add_worksheet(name)
@@ -449,13 +448,14 @@ class FunnelXlsxExport:
         else:
             sheet.autofilter(0, 0, 0, len(columns) - 1)
             sheet.write_string(1, 0, empty_note, self.formats["note"])
-        self.row_counts[name] = row
+        self.row_counts[key] = row
         return sheet
 
     def _write_pipeline(self, workbook, lead_ids):
         _ = self.env._
         self._write_table(
             workbook,
+            "pipeline",
             _("Pipeline"),
             self._pipeline_columns(),
             lambda chunk: SQL("FROM crm_lead lead WHERE lead.id = ANY(%s) ORDER BY lead.id", chunk),
@@ -473,6 +473,7 @@ class FunnelXlsxExport:
             ids = [row[0] for row in self.env.cr.fetchall()]
         self._write_table(
             workbook,
+            "followups",
             _("Follow-up Log"),
             self._followup_columns(),
             lambda chunk: SQL(
@@ -497,6 +498,7 @@ class FunnelXlsxExport:
             won_ids = [row[0] for row in self.env.cr.fetchall()]
         self._write_table(
             workbook,
+            "handovers",
             _("Handovers"),
             self._handover_columns(),
             lambda chunk: SQL("FROM crm_lead lead WHERE lead.id = ANY(%s) ORDER BY lead.id", chunk),
@@ -583,5 +585,5 @@ class FunnelXlsxExport:
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
         sheet.insert_chart(1, 7, chart, {"x_scale": 1.3, "y_scale": 1.2})
-        self.row_counts[sheet.name] = len(FUNNEL_ROLES)
+        self.row_counts["summary"] = len(FUNNEL_ROLES)
         return sheet
