@@ -53,7 +53,7 @@ def _operation(name, **options):
 
 
 def _exporter(env, **kwargs):
-    from odoo.addons.sales_funnel_std.report.funnel_xlsx import FunnelXlsxExport  # noqa: PLC0415
+    from odoo.addons.sales_funnel_std.report.funnel_xlsx import FunnelXlsxExport
 
     return FunnelXlsxExport(env(context=dict(env.context, active_test=False)), ALL_LEADS, **kwargs)
 
@@ -108,8 +108,8 @@ def export_workbook(env, ctx):
     user="manager",
 )
 def builtin_export(env, ctx):
-    from odoo import http  # noqa: PLC0415
-    from odoo.addons.web.controllers.export import ExcelExport  # noqa: PLC0415
+    from odoo import http
+    from odoo.addons.web.controllers.export import ExcelExport
 
     Lead = env["crm.lead"].with_context(active_test=False)
     fields_info = Lead.fields_get(EXPORT_FIELDS, ["string", "type"])
@@ -156,7 +156,7 @@ def raw_xlsxwriter(env, ctx):
     exporter = _exporter(env)
     columns = exporter._columns_available(exporter._pipeline_columns())
     ids = exporter._lead_ids()
-    from odoo.tools import SQL  # noqa: PLC0415
+    from odoo.tools import SQL
 
     env.cr.execute(
         SQL(
