@@ -43,7 +43,7 @@ EXPORT_FIELDS = [
     "won_status",
     "create_date",
 ]
-ALL_LEADS = [("type", "=", "opportunity"), "|", ("active", "=", True), ("won_status", "=", "lost")]
+ALL_LEADS = ["|", ("active", "=", True), ("won_status", "=", "lost")]
 _OPTIONS = set(inspect.signature(operation).parameters)
 
 

@@ -158,13 +158,14 @@ class CrmFunnelReport(models.Model):
                 CREATE OR REPLACE VIEW %(table)s AS (
                 WITH stage_rank AS (%(stage_rank)s),
                 stays AS (%(stays)s),
+                per_stage AS (
+                    SELECT lead_id, rank, MIN(date_in) AS date_in,
+                           SUM(days) FILTER (WHERE closed) AS days
+                      FROM stays GROUP BY lead_id, rank
+                ),
                 lead_max AS (
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
-                      FROM stays GROUP BY lead_id
-                ),
-                stage_days AS (
-                    SELECT lead_id, rank, SUM(days) AS days
-                      FROM stays WHERE closed GROUP BY lead_id, rank
+                      FROM per_stage GROUP BY lead_id
                 )
                 SELECT l.id * 10 + r.rank AS id,
                        l.id AS lead_id,
@@ -187,7 +188,7 @@ class CrmFunnelReport(models.Model):
                   JOIN crm_lead l ON l.id = m.lead_id
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
                   LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
-                  LEFT JOIN stage_days sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                  LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )

@@ -68,9 +68,7 @@ class CrmFunnelExport(models.TransientModel):
     def _lead_domain(self):
         """Domain on ``crm.lead`` (searched with ``active_test=False``) for the filters."""
         self.ensure_one()
-        domain = [("type", "=", "opportunity")]
-        if self.lead_ids:
-            domain = [("id", "in", self.lead_ids.ids)]
+        domain = [("id", "in", self.lead_ids.ids)] if self.lead_ids else []
         if self.include_lost:
             domain += ["|", ("active", "=", True), ("won_status", "=", "lost")]
         else:
