@@ -10,8 +10,10 @@
     "depends": ["crm", "project", "mail"],
     "external_dependencies": {"python": ["xlsxwriter"]},
     "data": [
+        "security/ir.model.access.csv",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_bndu_rules_views.xml",
     ],
     "demo": [],
     "images": ["static/description/icon.png"],
