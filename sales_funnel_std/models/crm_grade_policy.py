@@ -37,7 +37,11 @@ class CrmGradePolicy(models.Model):
     _rec_name = "grade"
 
     company_id = fields.Many2one(
-        "res.company", required=True, index=True, ondelete="cascade", default=lambda s: s.env.company
+        "res.company",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        default=lambda s: s.env.company,
     )
     grade = fields.Selection(CADENCE_GRADES, required=True)
     first_contact_delay = fields.Integer(
@@ -97,29 +101,44 @@ class CrmGradePolicy(models.Model):
     @api.constrains("first_contact_delay", "interval_days")
     def _check_delays(self):
         for policy in self:
-            if policy.first_contact_delay <= 0:
-                raise ValidationError(
-                    _(
-                        "The first-contact delay of grade %(grade)s must be greater than zero.",
-                        grade=policy.grade.upper(),
-                    )
+            policy._check_delay_vals(
+                {
+                    "first_contact_delay": policy.first_contact_delay,
+                    "interval_days": policy.interval_days,
+                },
+                policy.grade,
+            )
+
+    @api.model
+    def _check_delay_vals(self, vals, grade):
+        """Checked before writing, so the message is clear and nothing is written."""
+        grade = (grade or "").upper()
+        if "first_contact_delay" in vals and (vals["first_contact_delay"] or 0) <= 0:
+            raise ValidationError(
+                _(
+                    "The first-contact delay of grade %(grade)s must be greater than zero.",
+                    grade=grade,
                 )
-            if policy.interval_days <= 0:
-                raise ValidationError(
-                    _(
-                        "The follow-up interval of grade %(grade)s must be greater than zero.",
-                        grade=policy.grade.upper(),
-                    )
+            )
+        if "interval_days" in vals and (vals["interval_days"] or 0) <= 0:
+            raise ValidationError(
+                _(
+                    "The follow-up interval of grade %(grade)s must be greater than zero.",
+                    grade=grade,
                 )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._check_activity_types(vals)
+            self._check_delay_vals(vals, vals.get("grade"))
         return super().create(vals_list)
 
     def write(self, vals):
         self._check_activity_types(vals)
+        for policy in self:
+            policy._check_delay_vals(vals, vals.get("grade", policy.grade))
         return super().write(vals)
 
     @api.model

@@ -2,6 +2,7 @@ import json
 import logging
 from datetime import datetime, time, timedelta
 
+import psycopg2.errors
 import pytz
 
 from odoo import _, api, fields, models
@@ -196,8 +197,9 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _bndu_grade_changed(self):
-        super()._bndu_grade_changed()
+        res = super()._bndu_grade_changed()
         self._cadence_sync(regrade=True)
+        return res
 
     def _cadence_activity_done(self, kinds):
         """Cadence activities were marked done; ``kinds``: {lead_id: funnel_cadence}."""
@@ -337,6 +339,7 @@ class CrmLead(models.Model):
         if to_unlink:
             # sudo: the engine removes the cadence activities it owns, whoever triggers it
             self.env["mail.activity"].sudo().browse(to_unlink).unlink()
+            self._cadence_invalidate()
         self._cadence_move_activities(to_move)
         self._cadence_create_activities(to_create)
 
@@ -422,6 +425,12 @@ class CrmLead(models.Model):
             for day, stop in ordered
         ]
 
+    def _cadence_invalidate(self):
+        self.env["mail.activity"].invalidate_model()
+        self.invalidate_model(
+            ["activity_ids", "cadence_activity_id", "cadence_deadline", "cadence_overdue"]
+        )
+
     def _cadence_write_leads(self, updates):
         if not updates:
             return
@@ -480,8 +489,7 @@ class CrmLead(models.Model):
                 uid=self.env.uid,
             )
         )
-        self.env["mail.activity"].invalidate_model()
-        self.invalidate_model(["activity_ids"])
+        self._cadence_invalidate()
 
     def _cadence_create_activities(self, creates):
         if not creates:
@@ -517,8 +525,7 @@ class CrmLead(models.Model):
                 uid=self.env.uid,
             )
         )
-        self.env["mail.activity"].invalidate_model()
-        self.invalidate_model(["activity_ids"])
+        self._cadence_invalidate()
 
     @api.model
     def _cadence_json(self, values):
@@ -543,7 +550,10 @@ class CrmLead(models.Model):
             SQL(
                 """
                 UPDATE crm_lead SET sla_state = 'breached'
-                 WHERE sla_state = 'pending' AND sla_deadline < %(now)s AND active
+                 WHERE id IN (SELECT id FROM crm_lead
+                               WHERE sla_state = 'pending' AND sla_deadline < %(now)s
+                                 AND active
+                                 FOR UPDATE SKIP LOCKED)
                 """,
                 now=fields.Datetime.now(),
             )
@@ -566,18 +576,30 @@ class CrmLead(models.Model):
         remaining = cr.fetchone()[0]
         self.env["ir.cron"]._commit_progress(remaining=remaining)
         processed_total = 0
+        retries = 0
         while remaining:
-            cr.execute(
-                SQL(
-                    "SELECT lead.id %s ORDER BY lead.id LIMIT %s FOR UPDATE OF lead SKIP LOCKED",
-                    todo_query,
-                    batch_size,
+            try:
+                cr.execute(
+                    SQL(
+                        "SELECT lead.id %s ORDER BY lead.id LIMIT %s "
+                        "FOR UPDATE OF lead SKIP LOCKED",
+                        todo_query,
+                        batch_size,
+                    )
                 )
-            )
-            ids = [row[0] for row in cr.fetchall()]
-            if not ids:
-                break
-            self.browse(ids)._cadence_sync()
+                ids = [row[0] for row in cr.fetchall()]
+                if not ids:
+                    break
+                self.browse(ids)._cadence_sync()
+            except psycopg2.errors.SerializationFailure:
+                # another worker committed these leads after our snapshot: start over
+                # with a fresh snapshot (nothing of this batch was kept)
+                retries += 1
+                if retries > 5:
+                    raise
+                cr.rollback()
+                self.env.invalidate_all()
+                continue
             processed_total += len(ids)
             remaining = max(remaining - len(ids), 0)
             time_left = self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining)

@@ -26,16 +26,14 @@ class CrmLeadFollowup(models.Model):
     _order = "date desc, id desc"
     _rec_name = "summary"
 
-    lead_id = fields.Many2one(
-        "crm.lead", "Lead", required=True, index=True, ondelete="cascade"
-    )
+    lead_id = fields.Many2one("crm.lead", required=True, index=True, ondelete="cascade")
     date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     channel = fields.Selection(FOLLOWUP_CHANNELS, required=True, default="phone")
-    summary = fields.Text("Summary", help="What was discussed and the goal of this follow-up.")
+    summary = fields.Text(help="What was discussed and the goal of this follow-up.")
     feedback = fields.Text("Customer Feedback")
-    attitude_before = fields.Selection(ATTITUDES, "Attitude Before")
-    attitude_after = fields.Selection(ATTITUDES, "Attitude After")
-    next_step = fields.Char("Next Step")
+    attitude_before = fields.Selection(ATTITUDES)
+    attitude_after = fields.Selection(ATTITUDES)
+    next_step = fields.Char()
     user_id = fields.Many2one(
         "res.users", "Salesperson", required=True, index=True, default=lambda s: s.env.user
     )
@@ -50,13 +48,12 @@ class CrmLeadFollowup(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        "Company",
         compute="_compute_from_lead",
         store=True,
         precompute=True,
         index=True,
     )
-    activity_id = fields.Many2one("mail.activity", "Activity", ondelete="set null", readonly=True)
+    activity_id = fields.Many2one("mail.activity", ondelete="set null", readonly=True)
     cadence_kind = fields.Selection(CADENCE_KINDS, "Cadence", readonly=True)
     lead_grade = fields.Selection(related="lead_id.bndu_grade", string="Grade")
 

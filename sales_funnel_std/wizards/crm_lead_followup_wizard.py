@@ -7,7 +7,7 @@ class CrmLeadFollowupWizard(models.TransientModel):
     _name = "crm.lead.followup.wizard"
     _description = "Log Follow-up"
 
-    lead_id = fields.Many2one("crm.lead", "Lead", required=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade")
     activity_id = fields.Many2one(
         "mail.activity",
         "Cadence Activity",
@@ -17,11 +17,11 @@ class CrmLeadFollowupWizard(models.TransientModel):
     )
     date = fields.Datetime(required=True, default=fields.Datetime.now)
     channel = fields.Selection(FOLLOWUP_CHANNELS, required=True, default="phone")
-    summary = fields.Text("Summary")
+    summary = fields.Text()
     feedback = fields.Text("Customer Feedback")
-    attitude_before = fields.Selection(ATTITUDES, "Attitude Before")
-    attitude_after = fields.Selection(ATTITUDES, "Attitude After")
-    next_step = fields.Char("Next Step")
+    attitude_before = fields.Selection(ATTITUDES)
+    attitude_after = fields.Selection(ATTITUDES)
+    next_step = fields.Char()
 
     def _followup_vals(self):
         return {
