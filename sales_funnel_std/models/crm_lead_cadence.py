@@ -536,29 +536,19 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _cron_sync_cadence(self, batch_size=CADENCE_BATCH):
+    def _cron_sync_cadence(self, batch_size=CADENCE_BATCH, commit=True):
         """Daily: mark SLA breaches, then give every eligible lead its open cadence activity.
 
         Batches of ``batch_size`` leads locked ``FOR UPDATE SKIP LOCKED`` (two workers
         share the work instead of duplicating it), progress committed after each batch
-        (a crash loses at most the running batch; the next run resumes), idempotent (a
-        lead with an open cadence activity is never selected again).
+        with ``ir.cron._commit_progress`` (a crash loses at most the running batch; the
+        next run resumes), idempotent (a lead with an open cadence activity is never
+        selected again). ``commit=False`` (benchmarks) runs everything in the caller's
+        transaction. Returns the number of leads processed.
         """
         cr = self.env.cr
         self.env.flush_all()
-        cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead SET sla_state = 'breached'
-                 WHERE id IN (SELECT id FROM crm_lead
-                               WHERE sla_state = 'pending' AND sla_deadline < %(now)s
-                                 AND active
-                                 FOR UPDATE SKIP LOCKED)
-                """,
-                now=fields.Datetime.now(),
-            )
-        )
-        self.invalidate_model(["sla_state"])
+        self._cadence_mark_breaches()
         todo_query = SQL(
             """
             FROM crm_lead lead
@@ -574,16 +564,17 @@ class CrmLead(models.Model):
         )
         cr.execute(SQL("SELECT COUNT(*) %s", todo_query))
         remaining = cr.fetchone()[0]
-        self.env["ir.cron"]._commit_progress(remaining=remaining)
-        processed_total = 0
-        retries = 0
+        if commit:
+            self.env["ir.cron"]._commit_progress(remaining=remaining)
+        processed_total = last_id = retries = 0
         while remaining:
             try:
                 cr.execute(
                     SQL(
-                        "SELECT lead.id %s ORDER BY lead.id LIMIT %s "
+                        "SELECT lead.id %s AND lead.id > %s ORDER BY lead.id LIMIT %s "
                         "FOR UPDATE OF lead SKIP LOCKED",
                         todo_query,
+                        last_id,
                         batch_size,
                     )
                 )
@@ -595,15 +586,34 @@ class CrmLead(models.Model):
                 # another worker committed these leads after our snapshot: start over
                 # with a fresh snapshot (nothing of this batch was kept)
                 retries += 1
-                if retries > 5:
+                if retries > 5 or not commit:
                     raise
                 cr.rollback()
                 self.env.invalidate_all()
                 continue
+            last_id = ids[-1]
             processed_total += len(ids)
             remaining = max(remaining - len(ids), 0)
-            time_left = self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining)
+            if commit:
+                time_left = self.env["ir.cron"]._commit_progress(len(ids), remaining=remaining)
+                if not time_left:
+                    break
             self.env.invalidate_all()
-            if not time_left:
-                break
         return processed_total
+
+    @api.model
+    def _cadence_mark_breaches(self):
+        """Pending first-contact SLAs past their deadline become breached (set-based)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead SET sla_state = 'breached'
+                 WHERE id IN (SELECT id FROM crm_lead
+                               WHERE sla_state = 'pending' AND sla_deadline < %(now)s
+                                 AND active
+                                 FOR UPDATE SKIP LOCKED)
+                """,
+                now=fields.Datetime.now(),
+            )
+        )
+        self.invalidate_model(["sla_state"])
