@@ -195,6 +195,38 @@ class TestCadenceFlow(CadenceCase):
         self.assertEqual(len(self._cadence_activities(merged)), 1)
 
 
+class TestCadenceAsSalesman(CadenceCase):
+    @users("sf_salesman_1")
+    @freeze_time(FRIDAY_17)
+    def test_salesman_grades_and_follows_up_own_lead(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "Own lead", "type": "opportunity", "user_id": self.env.uid}
+        )
+        self.assertFalse(lead.cadence_activity_id, "not graded yet: no cadence")
+        lead.write(GRADE_A)
+        activity = lead.cadence_activity_id
+        self.assertEqual(activity.funnel_cadence, "first_contact")
+        self.assertEqual(activity.user_id, self.env.user)
+        stage = self.env["crm.stage"].search(
+            [("is_won", "=", False)], limit=1, order="sequence desc"
+        )
+        lead.stage_id = stage  # an ordinary stage move keeps the cadence as it is
+        self.assertEqual(lead.cadence_activity_id, activity)
+        activity.action_feedback(feedback="Called the buyer")
+        self.assertEqual(lead.sla_state, "met")
+        self.assertEqual(lead.cadence_activity_id.funnel_cadence, "followup")
+        self.assertIn(lead, self.env["crm.lead"].search([("sla_state", "=", "met")]))
+
+    @users("sf_admin")
+    def test_settings_page_shows_rules(self):
+        arch = self.env["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("funnel_cadence_rules", arch)
+        action = self.env.ref("sales_funnel_std.crm_grade_policy_action")
+        policies = self.env["crm.grade.policy"].search([("company_id", "=", self.env.company.id)])
+        self.assertEqual(len(policies), 3)
+        self.assertTrue(action)
+
+
 class TestCadencePolicy(CadenceCase):
     def test_policies_for_every_company(self):
         policies = self.env["crm.grade.policy"].search([("company_id", "=", self.company_2.id)])

@@ -264,8 +264,28 @@ class CrmLead(models.Model):
         )
         rows = cr.fetchall()
         policies = self.env["crm.grade.policy"]._policies_by_company({row[1] for row in rows})
+
+        def restarts(row, policy):
+            """A new first-contact SLA starts (or a pending one restarts on re-grade)."""
+            _id, _company, _user, _grade, eligible, is_nurture, _dl, sla_met, sla_state = row[:9]
+            return (
+                eligible
+                and not policy.nurture
+                and (
+                    is_nurture
+                    or (not sla_state and not sla_met)
+                    or (regrade and sla_state == "pending")
+                )
+            )
+
+        # calendars are read only for the rules that start an SLA now
         sla_deadlines = self._cadence_sla_deadlines(
-            now, {policies[key] for row in rows if (key := (row[1], row[3])) in policies}
+            now,
+            {
+                policy
+                for row in rows
+                if (policy := policies.get((row[1], row[3]))) and restarts(row, policy)
+            },
         )
         today = now.date()
 
@@ -273,20 +293,21 @@ class CrmLead(models.Model):
         to_unlink = []
         to_move = []  # (activity_id, user_id, kind, type_id, date)
         to_create = []  # (lead_id, user_id, kind, type_id, date)
-        for (
-            lead_id,
-            company_id,
-            user_id,
-            grade,
-            eligible,
-            is_nurture,
-            sla_deadline,
-            sla_met,
-            sla_state,
-            act_id,
-            act_kind,
-            act_user,
-        ) in rows:
+        for row in rows:
+            (
+                lead_id,
+                company_id,
+                user_id,
+                grade,
+                eligible,
+                is_nurture,
+                sla_deadline,
+                sla_met,
+                sla_state,
+                act_id,
+                act_kind,
+                act_user,
+            ) = row
             policy = policies.get((company_id, grade))
             new = {
                 "is_nurture": bool(is_nurture),
@@ -308,17 +329,18 @@ class CrmLead(models.Model):
                 date = today + timedelta(days=policy.interval_days)
             else:
                 new["is_nurture"] = False
-                restart = is_nurture or (not sla_state and not sla_met)
-                if restart or (regrade and sla_state == "pending"):
+                restarted = restarts(row, policy)
+                if restarted:
                     deadline = sla_deadlines[policy.id]
                     new.update(sla_deadline=deadline[0], sla_met_date=None, sla_state="pending")
                 if not new["sla_met_date"]:
                     kind, type_id = "first_contact", policy.first_contact_type_id.id
-                    date = (
-                        sla_deadlines[policy.id][1]
-                        if new["sla_deadline"] != sla_deadline or not sla_deadline
-                        else self._cadence_local_date(sla_deadline, policy)
-                    )
+                    if restarted:
+                        date = sla_deadlines[policy.id][1]
+                    elif sla_deadline:
+                        date = self._cadence_local_date(sla_deadline, policy)
+                    else:
+                        date = today
                 else:
                     kind, type_id = "followup", policy.activity_type_id.id
                     date = today + timedelta(days=policy.interval_days)
