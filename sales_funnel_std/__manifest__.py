@@ -19,6 +19,7 @@
         "views/crm_lead_followup_views.xml",
         "views/crm_lead_cadence_views.xml",
         "views/crm_grade_policy_views.xml",
+        "views/mail_activity_views.xml",
     ],
     "demo": [],
     "images": ["static/description/icon.png"],

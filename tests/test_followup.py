@@ -85,6 +85,19 @@ class TestFollowupLog(CadenceCase):
         self.assertEqual(lead.followup_ids.summary, "Discussed the budget")
         self.assertEqual(lead.followup_ids.attitude_after, "strong")
 
+    @users("sf_salesman_1")
+    def test_wizard_from_activity_popup(self):
+        lead = self._lead(**GRADE_A).with_env(self.env)
+        activity = lead.cadence_activity_id
+        action = activity.action_open_followup_wizard()
+        wizard_form = Form(self.env[action["res_model"]].with_context(action["context"]))
+        wizard_form.channel = "visit"
+        wizard_form.feedback = "Needs approval from the plant manager"
+        wizard_form.save().action_confirm()
+        self.assertFalse(activity.active)
+        self.assertEqual(lead.followup_ids.channel, "visit")
+        self.assertEqual(lead.followup_ids.activity_id, activity)
+
     def test_salesman_access(self):
         lead_1 = self._lead(**GRADE_A)
         lead_2 = self._lead(user=self.user_salesman_2, **GRADE_A)

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, fields, models
 
 CADENCE_KINDS = [
     ("first_contact", "First Contact"),
@@ -31,6 +31,18 @@ class MailActivity(models.Model):
         if done:
             self.env["crm.lead"].browse(done)._cadence_activity_done(done)
         return result
+
+    def action_open_followup_wizard(self):
+        """Done with the follow-up record (跟进记录): channel, feedback, attitude, next step."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log Follow-up"),
+            "res_model": "crm.lead.followup.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.res_id, "default_activity_id": self.id},
+        }
 
     def action_done_cadence(self, followup_vals=None):
         """Mark cadence activities done with the follow-up record of the contact.
