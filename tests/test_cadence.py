@@ -280,6 +280,17 @@ class TestCadencePolicy(CadenceCase):
             self._open_activity(lead).action_feedback()
         self.assertEqual(self._open_activity(lead).date_deadline, date(2026, 11, 24))
 
+    def test_nurture_rule_change_moves_existing_leads(self):
+        with freeze_time(FRIDAY_17):
+            lead = self._lead(**GRADE_C)
+            activity = self._open_activity(lead)
+            self._policy("c").with_user(self.user_manager).nurture = False
+        self.assertFalse(lead.is_nurture)
+        self.assertEqual(lead.sla_state, "pending")
+        self.assertEqual(self._open_activity(lead), activity)
+        self.assertEqual(activity.funnel_cadence, "first_contact")
+        self.assertEqual(activity.date_deadline, date(2026, 11, 27), "5 working days")
+
 
 class TestCadenceCron(CadenceCase):
     def _strip_cadence(self, leads):

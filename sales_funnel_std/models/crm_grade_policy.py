@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 CADENCE_GRADES = [("a", "Grade A"), ("b", "Grade B"), ("c", "Grade C")]
 
@@ -139,7 +140,32 @@ class CrmGradePolicy(models.Model):
         self._check_activity_types(vals)
         for policy in self:
             policy._check_delay_vals(vals, vals.get("grade", policy.grade))
-        return super().write(vals)
+        moved = self.filtered(lambda p: "nurture" in vals and p.nurture != vals["nurture"])
+        res = super().write(vals)
+        if moved:
+            moved._resync_leads()
+        return res
+
+    def _resync_leads(self, chunk=5000):
+        """Leads of these rules enter / leave the nurture pool at once (set-based)."""
+        default_company = self.env["crm.lead"]._bndu_default_company()
+        for policy in self:
+            no_company = policy.company_id == default_company
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT id FROM crm_lead
+                     WHERE active AND bndu_grade = %(grade)s
+                       AND (company_id = %(company)s OR (%(no_company)s AND company_id IS NULL))
+                    """,
+                    grade=policy.grade,
+                    company=policy.company_id.id,
+                    no_company=no_company,
+                )
+            )
+            ids = [row[0] for row in self.env.cr.fetchall()]
+            for start in range(0, len(ids), chunk):
+                self.env["crm.lead"].browse(ids[start : start + chunk])._cadence_sync()
 
     @api.model
     def _check_activity_types(self, vals):

@@ -1,4 +1,3 @@
-import json
 import logging
 from datetime import datetime, time, timedelta
 
@@ -366,14 +365,6 @@ class CrmLead(models.Model):
         self._cadence_create_activities(to_create)
 
     @api.model
-    def _cadence_summaries(self):
-        return {
-            "first_contact": _("First contact (SLA)"),
-            "followup": _("Follow-up"),
-            "nurture": _("Nurture re-evaluation"),
-        }
-
-    @api.model
     def _cadence_local_date(self, deadline, policy):
         """Due date of an activity whose SLA deadline is ``deadline`` (UTC)."""
         calendar = policy.company_id.resource_calendar_id
@@ -480,7 +471,6 @@ class CrmLead(models.Model):
     def _cadence_move_activities(self, moves):
         if not moves:
             return
-        summaries = self._cadence_summaries()
         act_ids, users, kinds, types, dates = (list(col) for col in zip(*moves, strict=True))
         self.env.cr.execute(
             SQL(
@@ -491,8 +481,7 @@ class CrmLead(models.Model):
                        funnel_cadence = v.kind,
                        activity_type_id = COALESCE(v.type_id, act.activity_type_id),
                        date_deadline = COALESCE(v.date_deadline, act.date_deadline),
-                       summary = CASE WHEN v.type_id IS NULL THEN act.summary
-                                      ELSE (%(summaries)s::jsonb)->>v.kind END,
+                       summary = CASE WHEN v.type_id IS NULL THEN act.summary END,
                        write_uid = %(uid)s,
                        write_date = (now() AT TIME ZONE 'UTC')
                   FROM unnest(%(ids)s::int[], %(users)s::int[], %(kinds)s::varchar[],
@@ -507,7 +496,6 @@ class CrmLead(models.Model):
                 kinds=kinds,
                 types=types,
                 dates=dates,
-                summaries=self._cadence_json(summaries),
                 uid=self.env.uid,
             )
         )
@@ -525,7 +513,7 @@ class CrmLead(models.Model):
                     date_deadline, user_id, user_tz, automated, active, funnel_cadence,
                     create_uid, create_date, write_uid, write_date)
                 SELECT %(model_id)s, 'crm.lead', v.lead_id, lead.name, v.type_id,
-                       (%(summaries)s::jsonb)->>v.kind, v.date_deadline, v.user_id,
+                       NULL, v.date_deadline, v.user_id,
                        partner.tz, TRUE, TRUE, v.kind,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM unnest(%(leads)s::int[], %(users)s::int[], %(kinds)s::varchar[],
@@ -543,15 +531,10 @@ class CrmLead(models.Model):
                 kinds=kinds,
                 types=types,
                 dates=dates,
-                summaries=self._cadence_json(self._cadence_summaries()),
                 uid=self.env.uid,
             )
         )
         self._cadence_invalidate()
-
-    @api.model
-    def _cadence_json(self, values):
-        return json.dumps(values)
 
     # ------------------------------------------------------------
     # CRON
