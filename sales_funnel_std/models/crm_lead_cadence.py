@@ -185,8 +185,7 @@ class CrmLead(models.Model):
         self.check_access("read")
         activity = self.cadence_activity_id
         if activity:
-            # the activity may be assigned to someone else: the lead's reader may log
-            return activity.sudo(False).action_done_cadence(vals)
+            return activity.action_done_cadence(vals)
         vals = dict(vals, lead_id=self.id)
         self.env["crm.lead.followup"]._check_followup_vals(vals)
         return self.env["crm.lead.followup"].create(vals)
