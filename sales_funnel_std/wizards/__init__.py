@@ -1,1 +1,2 @@
 from . import crm_bndu_rules
+from . import crm_lead_followup_wizard
