@@ -221,6 +221,7 @@ class TestBnduPerformance(FunnelCase):
 class TestBnduTranslation(FunnelCase):
     def test_error_in_chinese_for_zh_cn_user(self):
         self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["sales_funnel_std"], ["zh_CN"])
         self.user_salesman_1.lang = "zh_CN"
         # the web client sends the user's language in the context
         lead = self._lead().with_user(self.user_salesman_1).with_context(lang="zh_CN")
@@ -228,3 +229,30 @@ class TestBnduTranslation(FunnelCase):
             lead.write({"bndu_budget": "9"})
         self.assertIn("预算（B）", str(err.exception))
         self.assertIn("1 到 5 分", str(err.exception))
+
+
+class TestBnduRulesForm(FunnelCase):
+    def test_sales_administrator_changes_rules(self):
+        lead = self._lead(**self.scores(3, 3, 3, 3))  # 12 -> B
+        self.assertFalse(self.user_manager.has_group("base.group_system"))
+        form = Form(self.env["crm.bndu.rules"].with_user(self.user_manager))
+        self.assertEqual(form.bndu_threshold_a, 15)
+        form.bndu_threshold_a = 12
+        form.bndu_threshold_b = 6
+        form.save().action_apply()
+        self.assertEqual(self.company.bndu_threshold_a, 12)
+        self.assertEqual(lead.bndu_grade, "a")
+
+    def test_invalid_rules_refused_with_named_rule(self):
+        wizard = (
+            self.env["crm.bndu.rules"]
+            .with_user(self.user_manager)
+            .create({"bndu_threshold_a": 5, "bndu_threshold_b": 10})
+        )
+        with self.assertRaisesRegex(ValidationError, "grade A threshold"):
+            wizard.action_apply()
+        self.assertEqual(self.company.bndu_threshold_a, 15)
+
+    def test_salesman_has_no_access(self):
+        with self.assertRaises(AccessError):
+            self.env["crm.bndu.rules"].with_user(self.user_salesman_1).create({})

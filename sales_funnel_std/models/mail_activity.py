@@ -1,0 +1,66 @@
+from odoo import _, fields, models
+
+CADENCE_KINDS = [
+    ("first_contact", "First Contact"),
+    ("followup", "Follow-up"),
+    ("nurture", "Nurture Re-evaluation"),
+]
+
+
+class MailActivity(models.Model):
+    _inherit = "mail.activity"
+
+    funnel_cadence = fields.Selection(
+        CADENCE_KINDS,
+        "Follow-up Cadence",
+        readonly=True,
+        copy=False,
+        help="Set on the activities scheduled by the grade-driven follow-up cadence.",
+    )
+
+    # exactly one open cadence activity per lead; done activities are archived
+    _funnel_cadence_unique = models.UniqueIndex(
+        "(res_model, res_id) WHERE funnel_cadence IS NOT NULL AND active",
+        "A lead can have only one open follow-up cadence activity.",
+    )
+
+    def _action_done(self, feedback=False, attachment_ids=None):
+        cadence = self.filtered(lambda act: act.funnel_cadence and act.res_model == "crm.lead")
+        done = {act.res_id: act.funnel_cadence for act in cadence if act.active}
+        result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        if done:
+            self.env["crm.lead"].browse(done)._cadence_activity_done(done)
+        return result
+
+    def action_open_followup_wizard(self):
+        """Done with the follow-up record (跟进记录): channel, feedback, attitude, next step."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Log Follow-up"),
+            "res_model": "crm.lead.followup.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_lead_id": self.res_id, "default_activity_id": self.id},
+        }
+
+    def action_done_cadence(self, followup_vals=None):
+        """Mark cadence activities done with the follow-up record of the contact.
+
+        ``followup_vals``: values of ``crm.lead.followup`` (channel, summary, feedback,
+        attitude_before, attitude_after, next_step, date); validated before anything is
+        written. Creates the follow-up log entry, records the SLA and schedules the next
+        follow-up. Returns the created follow-up records.
+        """
+        Followup = self.env["crm.lead.followup"]
+        vals_list = []
+        if followup_vals:
+            for activity in self:
+                vals = dict(followup_vals, lead_id=activity.res_id, activity_id=activity.id)
+                vals.setdefault("cadence_kind", activity.funnel_cadence)
+                Followup._check_followup_vals(vals)
+                vals_list.append(vals)
+        feedback = (followup_vals or {}).get("summary") or False
+        followups = Followup.create(vals_list) if vals_list else Followup
+        self._action_done(feedback=feedback)
+        return followups
