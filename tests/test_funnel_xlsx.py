@@ -228,3 +228,67 @@ class TestFunnelXlsx(AnalyticsCase):
         with self.assertQueryCount(few):
             self.env.invalidate_all()
             FunnelXlsxExport(self.env, [("team_id", "in", self.teams.ids)]).build()
+
+
+class TestFunnelXlsxCadence(AnalyticsCase):
+    """Columns and figures fed by the follow-up feature (跟进记录, first-contact SLA)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        if "crm.lead.followup" not in cls.env:
+            cls.skipTest(cls, "follow-up feature not installed")
+        cls.l1 = cls._lead(name="Cadence A lead", **cls.scores(5, 5, 5, 5))
+        cls.l2 = cls._lead(cls.user_salesman_2, name="Other salesman", **cls.scores(3, 3, 3, 3))
+        cls.teams = cls.team_1 | cls.team_2
+
+    def _book(self, env):
+        exporter = FunnelXlsxExport(env, [("team_id", "in", self.teams.ids)])
+        return openpyxl.load_workbook(io.BytesIO(exporter.build()))
+
+    def test_followup_log_sheet_and_sla(self):
+        lead = self.l1.with_user(self.user_salesman_1)
+        self.assertEqual(lead.sla_state, "pending")
+        lead.action_log_followup(
+            {
+                "channel": "visit",
+                "summary": "Demo of the line",
+                "feedback": "Wants a quote",
+                "attitude_before": "cold",
+                "attitude_after": "interested",
+                "next_step": "Send the quote",
+            }
+        )
+        self.l2.with_user(self.user_salesman_2).action_log_followup(
+            {"channel": "phone", "summary": "Not for salesman 1"}
+        )
+        book = self._book(self.env(user=self.user_salesman_1))
+        log = book["Follow-up Log"]
+        header = [cell.value for cell in log[1]]
+        rows = [
+            dict(zip(header, row, strict=True))
+            for row in log.iter_rows(min_row=2, values_only=True)
+        ]
+        self.assertEqual(len(rows), 1, "salesman 1 only sees the follow-ups of his leads")
+        row = rows[0]
+        self.assertEqual(row["Opportunity"], "Cadence A lead")
+        self.assertEqual(row["Channel"], "Visit")
+        self.assertEqual(row["Summary"], "Demo of the line")
+        self.assertEqual(row["Customer Feedback"], "Wants a quote")
+        self.assertEqual(row["Attitude Change"], "Cold → Interested")
+        self.assertEqual(row["Next Step"], "Send the quote")
+        self.assertEqual(row["Salesperson"], "Funnel Salesman 1")
+        self.assertIsInstance(row[header[0]], datetime)
+        # the pipeline shows the SLA state, the summary its compliance and follow-ups done
+        pipeline = book["Pipeline"]
+        p_header = [cell.value for cell in pipeline[1]]
+        first = dict(
+            zip(p_header, next(pipeline.iter_rows(min_row=2, values_only=True)), strict=True)
+        )
+        self.assertEqual(first["First Contact SLA"], "Met")
+        summary = book["Funnel Summary"]
+        labels = {row[0]: row[1:3] for row in summary.iter_rows(values_only=True) if row[0]}
+        self.assertEqual(labels["First-Contact SLA Compliance"][0], 1.0)  # 1 met, 0 breached
+        grade_a = self.env["crm.lead"]._fields["bndu_grade"].convert_to_export("a", self.l1)
+        self.assertEqual(labels[grade_a][1], 1, "one cadence follow-up done on grade A")
+        self.assertGreaterEqual(labels[grade_a][0], 1)

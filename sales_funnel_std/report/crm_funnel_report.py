@@ -220,8 +220,12 @@ class CrmFunnelReport(models.Model):
     # ------------------------------------------------------------
 
     @api.model
-    def _funnel_figures(self, domain=None):
+    def _funnel_figures(self, domain=None, lead_query=None):
         """Figures of the funnel for the report rows matching ``domain`` (access-filtered).
+
+        SLA and follow-up figures are over the leads of ``lead_query`` (a ``crm.lead``
+        Query from ``_search``, e.g. the leads of an export) or, by default, over the
+        leads of those report rows.
 
         Returns ``{"stages": [per-stage dicts in funnel order], "total": int, "won": int,
         "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
@@ -269,7 +273,10 @@ class CrmFunnelReport(models.Model):
         total, a_total = (first[0], first[6]) if first else (0, 0)
         won_row = rows.get("acquisition")
         won, a_won = (won_row[5], won_row[7]) if won_row else (0, 0)
-        lead_query = self._search(domain or [])
+        if lead_query is not None:
+            lead_ids_sql = lead_query.subselect()
+        else:
+            lead_ids_sql = self._funnel_lead_ids_sql(self._search(domain or []))
         return {
             "stages": stages,
             "total": total or 0,
@@ -278,8 +285,8 @@ class CrmFunnelReport(models.Model):
             "a_total": a_total or 0,
             "a_won": a_won or 0,
             "a_win_rate": (100.0 * a_won / a_total) if a_total else None,
-            "sla": self._funnel_sla_figures(lead_query),
-            "followups": self._funnel_followup_figures(lead_query),
+            "sla": self._funnel_sla_figures(lead_ids_sql),
+            "followups": self._funnel_followup_figures(lead_ids_sql),
         }
 
     @api.model
@@ -292,7 +299,7 @@ class CrmFunnelReport(models.Model):
         )
 
     @api.model
-    def _funnel_sla_figures(self, query):
+    def _funnel_sla_figures(self, lead_ids_sql):
         """First-contact SLA compliance (needs ``crm.lead.sla_state``, feature cadence)."""
         field = self.env["crm.lead"]._fields.get("sla_state")
         if not field or not field.store:
@@ -305,7 +312,7 @@ class CrmFunnelReport(models.Model):
                        COUNT(*) FILTER (WHERE sla_state = 'pending')
                   FROM crm_lead WHERE id IN %s
                 """,
-                self._funnel_lead_ids_sql(query),
+                lead_ids_sql,
             )
         )
         met, breached, pending = self.env.cr.fetchone()
@@ -318,11 +325,11 @@ class CrmFunnelReport(models.Model):
         }
 
     @api.model
-    def _funnel_followup_figures(self, query):
+    def _funnel_followup_figures(self, lead_ids_sql):
         """Cadence follow-ups done vs due per grade (needs ``mail.activity.funnel_cadence``).
 
-        Due: cadence activities whose deadline is today or past (done or not); done: those
-        marked done (archived with a done date).
+        Due: cadence activities whose deadline has come, plus those already done (early
+        contacts count); done: those marked done (archived with a done date).
         """
         field = self.env["mail.activity"]._fields.get("funnel_cadence")
         if not field or not field.store:
@@ -331,7 +338,7 @@ class CrmFunnelReport(models.Model):
             SQL(
                 """
                 SELECT l.bndu_grade,
-                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s),
+                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s OR a.date_done IS NOT NULL),
                        COUNT(*) FILTER (WHERE a.date_done IS NOT NULL)
                   FROM mail_activity a
                   JOIN crm_lead l ON l.id = a.res_id
@@ -340,7 +347,7 @@ class CrmFunnelReport(models.Model):
                  GROUP BY l.bndu_grade
                 """,
                 today=fields.Date.context_today(self),
-                leads=self._funnel_lead_ids_sql(query),
+                leads=lead_ids_sql,
             )
         )
         by_grade = {grade: (due, done) for grade, due, done in self.env.cr.fetchall()}

@@ -514,7 +514,9 @@ class FunnelXlsxExport:
         if domain is None:
             domain = [("lead_id", "any", self.lead_domain)]
         figures = (
-            self.env["crm.funnel.report"].with_context(active_test=False)._funnel_figures(domain)
+            self.env["crm.funnel.report"]
+            .with_context(active_test=False)
+            ._funnel_figures(domain, lead_query=self.Lead._search(self.lead_domain))
         )
         sheet.set_column(0, 0, 26)
         sheet.set_column(1, 5, 16)
