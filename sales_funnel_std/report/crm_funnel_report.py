@@ -338,7 +338,8 @@ class CrmFunnelReport(models.Model):
             SQL(
                 """
                 SELECT l.bndu_grade,
-                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s OR a.date_done IS NOT NULL),
+                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s
+                                           OR a.date_done IS NOT NULL),
                        COUNT(*) FILTER (WHERE a.date_done IS NOT NULL)
                   FROM mail_activity a
                   JOIN crm_lead l ON l.id = a.res_id
