@@ -208,6 +208,19 @@ class TestFunnelXlsx(AnalyticsCase):
         self.assertIn("阶段", header)
         self.assertIn("预期收入", header)
 
+    def test_chunks_give_the_same_rows(self):
+        """Rows read by chunks of 2 leads equal rows read in one chunk, in the same order."""
+        domain = [("team_id", "in", self.teams.ids)]
+        books = [
+            openpyxl.load_workbook(
+                io.BytesIO(FunnelXlsxExport(self.env, domain, chunk_size=size).build())
+            )
+            for size in (2, 2000)
+        ]
+        small, large = (self._rows(book["Pipeline"]) for book in books)
+        self.assertEqual(len(small), 5)
+        self.assertEqual(small, large)
+
     def test_queries_do_not_grow_with_leads(self):
         """One query per chunk of 2,000 leads, whatever the number of leads."""
 

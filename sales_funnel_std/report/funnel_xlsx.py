@@ -20,6 +20,7 @@ import pytz
 import xlsxwriter
 
 from odoo import fields
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .crm_funnel_report import FUNNEL_ROLES
@@ -426,6 +427,15 @@ class FunnelXlsxExport:
         """Write a sheet of ``columns`` for ``ids`` (chunked), ``from_sql`` with ``%(ids)s``."""
         columns = self._columns_available(columns)
         sheet = workbook.add_worksheet(name)
+        if len(ids) >= sheet.xls_rowmax:
+            raise UserError(
+                self.env._(
+                    "Too many rows for one Excel sheet (%(count)s rows, limit: %(limit)s): "
+                    "narrow the period, teams or salespeople.",
+                    count=len(ids),
+                    limit=sheet.xls_rowmax - 1,
+                )
+            )
         self._write_header(sheet, columns)
         writers = []
         for index, column in enumerate(columns):
