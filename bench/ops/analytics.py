@@ -43,6 +43,8 @@ EXPORT_FIELDS = [
     "won_status",
     "create_date",
 ]
+# columns of other features, exported when installed (as the pipeline sheet does)
+OPTIONAL_FIELDS = ["sla_state"]
 ALL_LEADS = ["|", ("active", "=", True), ("won_status", "=", "lost")]
 _OPTIONS = set(inspect.signature(operation).parameters)
 
@@ -112,10 +114,11 @@ def builtin_export(env, ctx):
     from odoo.addons.web.controllers.export import ExcelExport
 
     Lead = env["crm.lead"].with_context(active_test=False)
-    fields_info = Lead.fields_get(EXPORT_FIELDS, ["string", "type"])
+    names = EXPORT_FIELDS + [name for name in OPTIONAL_FIELDS if name in Lead._fields]
+    fields_info = Lead.fields_get(names, ["string", "type"])
     fields = [
         {"name": name, "label": fields_info[name]["string"], "type": fields_info[name]["type"]}
-        for name in EXPORT_FIELDS
+        for name in names
     ]
     params = json.dumps(
         {
@@ -133,13 +136,13 @@ def builtin_export(env, ctx):
         http._request_stack.push(SimpleNamespace(env=env))
         try:
             records = Lead.search(params["domain"])
-            rows = records.export_data(EXPORT_FIELDS).get("datas", [])
+            rows = records.export_data(names).get("datas", [])
             headers = [field["label"] for field in params["fields"]]
             content = ExcelExport().from_data(params["fields"], headers, rows)
         finally:
             http._request_stack.pop()
         assert content[:2] == b"PK"
-        return len(rows) * len(EXPORT_FIELDS)
+        return len(rows) * len(names)
 
     return run
 
