@@ -87,7 +87,7 @@ class CrmFunnelReport(models.Model):
         readonly=True,
     )
     won_status = fields.Selection(
-        [("won", "Won"), ("lost", "Lost"), ("pending", "Pending")],
+        [("won", "Won"), ("lost", "Lost"), ("pending", "In Progress")],
         string="Won/Lost",
         readonly=True,
     )
