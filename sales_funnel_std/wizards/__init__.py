@@ -1,0 +1,1 @@
+from . import crm_lead_gate_override, crm_funnel_apply
