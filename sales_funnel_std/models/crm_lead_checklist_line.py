@@ -29,9 +29,8 @@ class CrmLeadChecklistLine(models.Model):
     needs_confirmation = fields.Boolean(related="item_id.needs_confirmation")
     template_file = fields.Binary(related="item_id.template_file")
     template_filename = fields.Char(related="item_id.template_filename")
-    is_current_stage = fields.Boolean(
-        "Current Stage", compute="_compute_is_current_stage", store=True
-    )
+    # maintained set-based by crm.lead._funnel_after_move (no per-line recompute)
+    is_current_stage = fields.Boolean("Current Stage", readonly=True)
     is_done = fields.Boolean("Done", copy=False)
     done_user_id = fields.Many2one("res.users", "Done By", readonly=True, copy=False)
     done_date = fields.Datetime("Done On", readonly=True, copy=False)
@@ -55,11 +54,6 @@ class CrmLeadChecklistLine(models.Model):
 
     _lead_item_unique = models.UniqueIndex("(lead_id, item_id)")
 
-    @api.depends("stage_id", "lead_id.stage_id")
-    def _compute_is_current_stage(self):
-        for line in self:
-            line.is_current_stage = line.stage_id == line.lead_id.stage_id
-
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -75,6 +69,7 @@ class CrmLeadChecklistLine(models.Model):
         lines = super().create(vals_list)
         lines._funnel_link_attachments()
         lines._funnel_refresh_done()
+        lines.lead_id._funnel_update_checklist_state()
         return lines
 
     def write(self, vals):
@@ -91,6 +86,14 @@ class CrmLeadChecklistLine(models.Model):
             self._funnel_link_attachments()
         if {"attachment_ids", "confirmed_partner_id", "confirmed_date"} & set(vals):
             self._funnel_refresh_done()
+        if "is_done" in vals:
+            self.lead_id._funnel_update_checklist_state()
+        return res
+
+    def unlink(self):
+        leads = self.lead_id
+        res = super().unlink()
+        leads._funnel_update_checklist_state()
         return res
 
     # ------------------------------------------------------------

@@ -3,6 +3,7 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
+from odoo.tools import SQL
 from odoo.exceptions import RedirectWarning, UserError
 
 # Context key carrying a manager's override reason. Honoured ONLY for sales managers:
@@ -21,22 +22,23 @@ class CrmLead(models.Model):
     checklist_line_ids = fields.One2many(
         "crm.lead.checklist.line", "lead_id", string="Checklist", copy=False
     )
+    # Stored, maintained set-based by _funnel_update_checklist_state (kanban: no query)
     checklist_done_count = fields.Integer(
         "Checklist Done",
-        compute="_compute_checklist_counts",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Required checklist items of the current stage that are done.",
     )
     checklist_required_count = fields.Integer(
         "Checklist Required",
-        compute="_compute_checklist_counts",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Required checklist items of the current stage.",
     )
     checklist_blocked = fields.Boolean(
         "Checklist Blocked",
-        compute="_compute_checklist_counts",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Required items of the current stage are still open: the lead cannot move forward.",
     )
     # Stage history
@@ -46,22 +48,6 @@ class CrmLead(models.Model):
     stage_days = fields.Float(
         "Days in Current Stage", digits=(16, 1), compute="_compute_stage_days"
     )
-
-    @api.depends(
-        "stage_id",
-        "checklist_line_ids.is_done",
-        "checklist_line_ids.required",
-        "checklist_line_ids.stage_id",
-    )
-    def _compute_checklist_counts(self):
-        for lead in self:
-            lines = lead.checklist_line_ids.filtered(
-                lambda line, lead=lead: line.required and line.stage_id == lead.stage_id
-            )
-            done = len(lines.filtered("is_done"))
-            lead.checklist_required_count = len(lines)
-            lead.checklist_done_count = done
-            lead.checklist_blocked = done < len(lines)
 
     @api.depends("date_last_stage_update")
     def _compute_stage_days(self):
@@ -196,7 +182,7 @@ class CrmLead(models.Model):
             items_by_stage[item.stage_id].append(item)
         leads = self.browse(lead.id for lead in to_check)
         done_pairs = {
-            (line["lead_id"][0], line["item_id"][0])
+            (line["lead_id"], line["item_id"])
             for line in self.env["crm.lead.checklist.line"]
             .sudo()
             .search_read(
@@ -270,6 +256,7 @@ class CrmLead(models.Model):
         if not self:
             return
         self._funnel_create_stage_lines()
+        self._funnel_update_checklist_state()
         self.env["crm.lead.stage.history"]._funnel_record_moves(self, forced_info)
         if forced_info and not self.env.context.get(GATE_NO_CHATTER_KEY):
             bodies = {}
@@ -287,49 +274,104 @@ class CrmLead(models.Model):
             self.browse(bodies)._message_log_batch(bodies=bodies)
 
     def _funnel_create_stage_lines(self, items=None):
-        """Create (batched) the missing checklist lines of the leads' current stage."""
+        """Create, set-based, the missing checklist lines of the leads' current stage.
+
+        One INSERT ... SELECT whatever the number of leads; field items are then
+        evaluated live on the lead (prefetched) and set done in one UPDATE.
+        """
         leads = self.filtered("stage_id")
         if not leads:
             return
-        Item = self.env["crm.stage.checklist.item"].sudo()
-        if items is None:
-            items = Item.search([("stage_id", "in", leads.stage_id.ids)])
-        if not items:
-            return
-        Line = self.env["crm.lead.checklist.line"].sudo()
-        existing = {
-            (line["lead_id"], line["item_id"])
-            for line in Line.search_read(
-                [("lead_id", "in", leads.ids), ("item_id", "in", items.ids)],
-                ["lead_id", "item_id"],
-                load=None,
+        self.env.flush_all()
+        items_filter = SQL("")
+        if items is not None:
+            items_filter = SQL("AND item.id = ANY(%s)", items.ids)
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO crm_lead_checklist_line (
+                    lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
+                    document_role, company_id, is_done, is_current_stage,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
+                       item.kind, item.required, item.document_role, lead.company_id,
+                       FALSE, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM crm_lead lead
+                  JOIN crm_stage_checklist_item item
+                    ON item.stage_id = lead.stage_id AND item.active
+                  JOIN crm_stage stage ON stage.id = item.stage_id
+                 WHERE lead.id = ANY(%(ids)s) %(items_filter)s
+                    ON CONFLICT (lead_id, item_id) DO NOTHING
+             RETURNING id, lead_id, item_id, kind
+                """,
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                ids=leads.ids,
+                items_filter=items_filter,
             )
-        }
-        items_by_stage = defaultdict(list)
-        for item in items:
-            items_by_stage[item.stage_id.id].append(item)
-        now = fields.Datetime.now()
-        vals_list = []
-        for lead in leads:
-            for item in items_by_stage.get(lead.stage_id.id, []):
-                if (lead.id, item.id) in existing:
-                    continue
-                done = item.kind == "field" and item._is_set_on(lead)
-                vals_list.append(
-                    {
-                        "lead_id": lead.id,
-                        "item_id": item.id,
-                        "stage_id": item.stage_id.id,
-                        "kind": item.kind,
-                        "required": item.required,
-                        "is_done": done,
-                        "done_user_id": done and self.env.uid,
-                        "done_date": done and now,
-                    }
+        )
+        field_rows = [row for row in self.env.cr.fetchall() if row[3] == "field"]
+        Line = self.env["crm.lead.checklist.line"]
+        Line.invalidate_model()
+        self.invalidate_recordset(["checklist_line_ids"])
+        if field_rows:
+            Item = self.env["crm.stage.checklist.item"].sudo()
+            done_ids = [
+                line_id
+                for line_id, lead_id, item_id, _kind in field_rows
+                if Item.browse(item_id)._is_set_on(self.browse(lead_id))
+            ]
+            if done_ids:
+                self.env.cr.execute(
+                    SQL(
+                        """
+                        UPDATE crm_lead_checklist_line
+                           SET is_done = TRUE, done_user_id = %(uid)s, done_date = %(now)s
+                         WHERE id = ANY(%(ids)s)
+                        """,
+                        uid=self.env.uid,
+                        now=self.env.cr.now(),
+                        ids=done_ids,
+                    )
                 )
-        if vals_list:
-            # sudo: lines are copied from the stage template, no user input in them
-            Line.create(vals_list)
+                Line.invalidate_model()
+
+    def _funnel_update_checklist_state(self):
+        """Set-based refresh of the current-stage flags and the stored progress counts."""
+        if not self:
+            return
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead_checklist_line line
+                   SET is_current_stage = (line.stage_id = lead.stage_id)
+                  FROM crm_lead lead
+                 WHERE line.lead_id = lead.id AND lead.id = ANY(%(ids)s)
+                   AND line.is_current_stage IS DISTINCT FROM (line.stage_id = lead.stage_id);
+                UPDATE crm_lead lead
+                   SET checklist_required_count = COALESCE(c.required, 0),
+                       checklist_done_count = COALESCE(c.done, 0),
+                       checklist_blocked = COALESCE(c.done < c.required, FALSE)
+                  FROM crm_lead l2
+             LEFT JOIN (
+                        SELECT line.lead_id,
+                               COUNT(*) FILTER (WHERE line.required) AS required,
+                               COUNT(*) FILTER (WHERE line.required AND line.is_done) AS done
+                          FROM crm_lead_checklist_line line
+                          JOIN crm_lead l ON l.id = line.lead_id AND l.stage_id = line.stage_id
+                         WHERE line.lead_id = ANY(%(ids)s)
+                      GROUP BY line.lead_id
+                       ) c ON c.lead_id = l2.id
+                 WHERE lead.id = l2.id AND l2.id = ANY(%(ids)s)
+                """,
+                ids=self.ids,
+            )
+        )
+        self.env["crm.lead.checklist.line"].invalidate_model(["is_current_stage"])
+        self.invalidate_recordset(
+            ["checklist_required_count", "checklist_done_count", "checklist_blocked"]
+        )
 
     @tools.ormcache()
     def _funnel_field_item_names(self):
@@ -374,6 +416,7 @@ class CrmLead(models.Model):
         items = self.env["crm.stage.checklist.item"].sudo().search([("stage_id", "in", stages.ids)])
         Line = self.env["crm.lead.checklist.line"].sudo()
         existing = Line.search([("lead_id", "in", self.ids), ("item_id", "in", items.ids)])
+        # lines of other stages than the current one are created like on stage entry
         have = {(line.lead_id.id, line.item_id.id) for line in existing}
         vals_list = [
             {

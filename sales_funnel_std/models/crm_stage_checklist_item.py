@@ -122,9 +122,13 @@ class CrmStageChecklistItem(models.Model):
             self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
         if vals.get("active") or "stage_id" in vals:
             self._funnel_add_lines_to_current_leads()
-        if {"kind", "field_id", "needs_confirmation"} & set(vals):
+        if {"kind", "field_id", "needs_confirmation", "required"} & set(vals):
             lines = self.env["crm.lead.checklist.line"].sudo().search([("item_id", "in", self.ids)])
+            for item in self:
+                item_lines = lines.filtered(lambda line, item=item: line.item_id == item)
+                item_lines.write({"kind": item.kind, "required": item.required})
             lines._funnel_refresh_done()
+            lines.lead_id._funnel_update_checklist_state()
         return res
 
     def unlink(self):
@@ -164,3 +168,4 @@ class CrmStageChecklistItem(models.Model):
         )
         if leads:
             leads._funnel_create_stage_lines(items=items)
+            leads._funnel_update_checklist_state()
