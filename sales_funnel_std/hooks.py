@@ -37,7 +37,8 @@ def backfill_stage_history(env):
             ), stays AS (
                 -- the stay before the first tracked change
                 SELECT o.lead_id, o.old_stage AS stage_id, NULL::int AS previous_stage_id,
-                       todo.create_date AS date_in, o.moved_on AS date_out, todo.create_uid AS user_id
+                       todo.create_date AS date_in, o.moved_on AS date_out,
+                       todo.create_uid AS user_id
                   FROM ordered o JOIN todo ON todo.id = o.lead_id
                  WHERE o.rn = 1 AND o.old_stage IS NOT NULL AND todo.create_date <= o.moved_on
                 UNION ALL
@@ -74,9 +75,7 @@ def backfill_stage_history(env):
         )
     )
     # a deleted stage leaves a row without stage: keep the stay only if it is closed
-    env.cr.execute(
-        "DELETE FROM crm_lead_stage_history WHERE stage_id IS NULL AND date_out IS NULL"
-    )
+    env.cr.execute("DELETE FROM crm_lead_stage_history WHERE stage_id IS NULL AND date_out IS NULL")
     env["crm.lead.stage.history"].invalidate_model()
 
 

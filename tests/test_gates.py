@@ -312,7 +312,9 @@ class TestChecklist(GatesCase):
         item = self.env["crm.stage.checklist.item"].create(
             {"stage_id": self.stage_acquisition.id, "name": "Company website checked"}
         )
-        self.assertEqual(len(leads.checklist_line_ids.filtered(lambda l: l.item_id == item)), 2)
+        self.assertEqual(
+            len(leads.checklist_line_ids.filtered(lambda line: line.item_id == item)), 2
+        )
         self.assertEqual(leads.mapped("checklist_required_count"), [3, 3])
 
     def test_field_item_refuses_bad_fields(self):

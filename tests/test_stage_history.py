@@ -2,9 +2,8 @@ from datetime import datetime
 
 from freezegun import freeze_time
 
+from odoo.addons.sales_funnel_std.hooks import backfill_stage_history
 from odoo.tests import users
-
-from sales_funnel_std.hooks import backfill_stage_history
 
 from .common_gates import GatesCase
 
@@ -45,8 +44,7 @@ class TestStageHistory(GatesCase):
         lead = self._lead(stage_id=self.stage_acquisition.id)
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         self.env.cr.execute(
-            "UPDATE crm_lead SET create_date = '2026-01-01 08:00:00', "
-            "stage_id = %s WHERE id = %s",
+            "UPDATE crm_lead SET create_date = '2026-01-01 08:00:00', stage_id = %s WHERE id = %s",
             (self.stage_discovery.id, lead.id),
         )
         for date, old, new in (
@@ -88,7 +86,9 @@ class TestStageHistory(GatesCase):
         self.assertFalse(rows[2].date_out, "current stay open")
         # idempotent: a second run adds nothing
         backfill_stage_history(self.env)
-        self.assertEqual(len(self.env["crm.lead.stage.history"].search([("lead_id", "=", lead.id)])), 3)
+        self.assertEqual(
+            len(self.env["crm.lead.stage.history"].search([("lead_id", "=", lead.id)])), 3
+        )
 
     def test_backfill_lead_without_tracking(self):
         lead = self._lead(stage_id=self.stage_acquisition.id)

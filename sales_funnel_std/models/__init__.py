@@ -1,3 +1,10 @@
-from . import crm_lead, res_company, res_config_settings
-from . import crm_stage, crm_stage_checklist_item, crm_lead_checklist_line, crm_lead_stage_history
-from . import crm_lead_gate
+from . import (
+    crm_lead,
+    crm_lead_checklist_line,
+    crm_lead_gate,
+    crm_lead_stage_history,
+    crm_stage,
+    crm_stage_checklist_item,
+    res_company,
+    res_config_settings,
+)

@@ -62,7 +62,10 @@ class CrmLeadChecklistLine(models.Model):
     def create(self, vals_list):
         if not self.env.su and not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(
-                _("Checklist lines are created from the stage checklist when a lead enters a stage.")
+                _(
+                    "Checklist lines are created from the stage checklist when a lead "
+                    "enters a stage."
+                )
             )
         leads = self.env["crm.lead"].browse({vals["lead_id"] for vals in vals_list})
         leads.check_access("write")
@@ -125,9 +128,7 @@ class CrmLeadChecklistLine(models.Model):
             if line.kind == "approval" and not self.env.user.has_group(
                 "sales_team.group_sale_manager"
             ):
-                raise AccessError(
-                    _("Only a sales manager can approve “%(item)s”.", item=line.name)
-                )
+                raise AccessError(_("Only a sales manager can approve “%(item)s”.", item=line.name))
 
     def _funnel_document_done(self):
         self.ensure_one()

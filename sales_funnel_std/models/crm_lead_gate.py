@@ -3,8 +3,8 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
-from odoo.tools import SQL
 from odoo.exceptions import RedirectWarning, UserError
+from odoo.tools import SQL
 
 # Context key carrying a manager's override reason. Honoured ONLY for sales managers:
 # a salesman passing it (context, RPC, server action) is refused like any other move.
@@ -36,14 +36,13 @@ class CrmLead(models.Model):
         help="Required checklist items of the current stage.",
     )
     checklist_blocked = fields.Boolean(
-        "Checklist Blocked",
         readonly=True,
         copy=False,
         help="Required items of the current stage are still open: the lead cannot move forward.",
     )
     # Stage history
     stage_history_ids = fields.One2many(
-        "crm.lead.stage.history", "lead_id", string="Stage History", readonly=True, copy=False
+        "crm.lead.stage.history", "lead_id", readonly=True, copy=False
     )
     stage_days = fields.Float(
         "Days in Current Stage", digits=(16, 1), compute="_compute_stage_days"
@@ -103,8 +102,7 @@ class CrmLead(models.Model):
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         if reason and is_manager:
             return {
-                lead.id: (reason, self._funnel_missing_text(missing.get(lead, [])))
-                for lead in self
+                lead.id: (reason, self._funnel_missing_text(missing.get(lead, []))) for lead in self
             }
         if not missing:
             return {}
@@ -160,9 +158,7 @@ class CrmLead(models.Model):
                     checked.insert(0, old)
                 if target.is_won:
                     checked += [
-                        s
-                        for s in applicable
-                        if s.required_for_won and (s.sequence, s.id) < old_key
+                        s for s in applicable if s.required_for_won and (s.sequence, s.id) < old_key
                     ]
             if checked:
                 to_check[lead] = checked
@@ -432,13 +428,17 @@ class CrmLead(models.Model):
         ]
         lines = (existing | Line.create(vals_list)).filtered(lambda line: line.kind != "field")
         for line in lines.filtered(lambda line: line.kind == "document"):
-            attachment = self.env["ir.attachment"].sudo().create(
-                {
-                    "name": f"{line.name}.txt",
-                    "raw": b"checklist document",
-                    "res_model": "crm.lead",
-                    "res_id": line.lead_id.id,
-                }
+            attachment = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": f"{line.name}.txt",
+                        "raw": b"checklist document",
+                        "res_model": "crm.lead",
+                        "res_id": line.lead_id.id,
+                    }
+                )
             )
             line.write(
                 {

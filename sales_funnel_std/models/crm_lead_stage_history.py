@@ -12,7 +12,7 @@ class CrmLeadStageHistory(models.Model):
 
     lead_id = fields.Many2one("crm.lead", required=True, index=True, ondelete="cascade")
     stage_id = fields.Many2one("crm.stage", index=True, ondelete="restrict")
-    previous_stage_id = fields.Many2one("crm.stage", "Previous Stage", ondelete="set null")
+    previous_stage_id = fields.Many2one("crm.stage", ondelete="set null")
     date_in = fields.Datetime("Entered On", required=True, index=True)
     date_out = fields.Datetime("Left On", index=True)
     duration_days = fields.Float(
@@ -21,7 +21,7 @@ class CrmLeadStageHistory(models.Model):
         help="Time spent in the stage, set when the lead leaves it.",
     )
     user_id = fields.Many2one("res.users", "Moved By", ondelete="set null")
-    salesperson_id = fields.Many2one("res.users", "Salesperson", ondelete="set null")
+    salesperson_id = fields.Many2one("res.users", ondelete="set null")
     team_id = fields.Many2one("crm.team", "Sales Team", ondelete="set null")
     company_id = fields.Many2one("res.company", index=True, ondelete="cascade")
     forced = fields.Boolean(help="Moved by a manager override of the stage gate.")

@@ -19,7 +19,6 @@ class CrmStage(models.Model):
     )
     funnel_role = fields.Selection(
         FUNNEL_ROLES,
-        string="Funnel Role",
         index=True,
         copy=False,
         help="Place of this stage in the standard sales funnel (empty: not part of it).",

@@ -77,7 +77,10 @@ class CrmStageChecklistItem(models.Model):
             field = item.field_id
             if not field:
                 raise ValidationError(
-                    _("The checklist item “%(item)s” checks a lead field: choose it.", item=item.name)
+                    _(
+                        "The checklist item “%(item)s” checks a lead field: choose it.",
+                        item=item.name,
+                    )
                 )
             if (
                 field.model != "crm.lead"

@@ -1,1 +1,1 @@
-from . import crm_lead_gate_override, crm_funnel_apply
+from . import crm_funnel_apply, crm_lead_gate_override

@@ -11,7 +11,7 @@ class CrmLeadGateOverride(models.TransientModel):
     lead_ids = fields.Many2many("crm.lead", string="Leads", required=True)
     stage_id = fields.Many2one("crm.stage", string="Move To", required=True)
     reason = fields.Text(required=True, help="Why the move is forced despite open items.")
-    missing_items = fields.Text("Missing Items", compute="_compute_missing_items")
+    missing_items = fields.Text(compute="_compute_missing_items")
 
     @api.depends("lead_ids", "stage_id")
     def _compute_missing_items(self):
@@ -19,7 +19,9 @@ class CrmLeadGateOverride(models.TransientModel):
             if not wizard.stage_id or not wizard.lead_ids:
                 wizard.missing_items = False
                 continue
-            leads = wizard.lead_ids._origin.filtered(lambda lead, w=wizard: lead.stage_id != w.stage_id)
+            leads = wizard.lead_ids._origin.filtered(
+                lambda lead, w=wizard: lead.stage_id != w.stage_id
+            )
             missing = leads._funnel_missing_items(wizard.stage_id)
             wizard.missing_items = (
                 leads._funnel_gate_message(missing) if missing else _("No open required items.")
