@@ -362,3 +362,28 @@ class TestStandardFunnel(GatesCase):
         row = lead.stage_history_ids.filtered(lambda h: not h.date_out)
         self.assertTrue(row.forced)
         self.assertIn("Standard funnel applied", row.force_reason)
+
+
+class TestKanban(GatesCase):
+    def test_kanban_progress_costs_no_query(self):
+        """Progress and blocked marker are stored columns of crm_lead: 0 extra query."""
+        for i in range(20):
+            self._acq_lead(name=f"card {i}")
+        Lead = self.env["crm.lead"].with_user(self.user_salesman_1)
+        spec = {"name": {}, "stage_id": {"fields": {"display_name": {}}}, "user_id": {}}
+        progress = {
+            "checklist_done_count": {},
+            "checklist_required_count": {},
+            "checklist_blocked": {},
+        }
+        Lead.web_search_read([("type", "=", "opportunity")], {**spec, **progress})  # warm-up
+        counts = []
+        for extra in ({}, progress):
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            result = Lead.web_search_read([("type", "=", "opportunity")], {**spec, **extra})
+            counts.append(self.env.cr.sql_log_count - before)
+        self.assertEqual(counts[1], counts[0], counts)
+        card = next(r for r in result["records"] if r["name"] == "card 0")
+        self.assertEqual((card["checklist_done_count"], card["checklist_required_count"]), (0, 2))
+        self.assertTrue(card["checklist_blocked"])

@@ -375,13 +375,25 @@ class CrmLead(models.Model):
         return frozenset(items.field_id.mapped("name"))
 
     def _funnel_refresh_field_lines(self, vals):
-        """A lead field checked by a field item changed: update the live done state."""
-        if not self or not (self._funnel_field_item_names() & set(vals)):
+        """A lead field checked by a field item changed: update the current stage's lines.
+
+        Only the current stage's progress is stored; the gate itself evaluates field
+        items live, so lines of other stages need no refresh. Leads without required
+        items in their stage cost no query.
+        """
+        leads = self.filtered("checklist_required_count")
+        if not leads or not (self._funnel_field_item_names() & set(vals)):
             return
         lines = (
             self.env["crm.lead.checklist.line"]
             .sudo()
-            .search([("lead_id", "in", self.ids), ("kind", "=", "field")])
+            .search(
+                [
+                    ("lead_id", "in", leads.ids),
+                    ("kind", "=", "field"),
+                    ("is_current_stage", "=", True),
+                ]
+            )
         )
         lines._funnel_refresh_done()
 

@@ -40,7 +40,7 @@ class CrmLeadStageHistory(models.Model):
         if not leads:
             return
         self.env.flush_all()
-        now = self.env.cr.now()
+        now = fields.Datetime.now()
         forced_info = forced_info or {}
         self.env.cr.execute(
             SQL(
