@@ -1,0 +1,81 @@
+"""Stage gate benchmarks (issue 4 "Benchmark").
+
+- stage move of 1 lead and of 1,000 leads whose checklists are complete, addon vs the
+  same stage write on vanilla CRM: target ratio <= 1.2;
+- kanban ``web_search_read`` of 80 cards with the checklist progress fields vs the
+  vanilla card specification: queries <= vanilla + 2.
+"""
+
+from bench.registry import operation
+
+OPEN_OPPORTUNITIES = "active AND type = 'opportunity' AND won_status = 'pending'"
+KANBAN_FIELDS = [
+    "name",
+    "contact_name",
+    "priority",
+    "user_id",
+    "stage_id",
+    "expected_revenue",
+    "partner_id",
+    "activity_state",
+]
+PROGRESS_FIELDS = ["checklist_done_count", "checklist_required_count", "checklist_blocked"]
+
+
+def _stages(env):
+    """Two consecutive non-won stages: the standard ones with the addon."""
+    Stage = env["crm.stage"]
+    if "funnel_role" in Stage._fields:
+        return (
+            env.ref("sales_funnel_std.crm_stage_acquisition"),
+            env.ref("sales_funnel_std.crm_stage_qualification"),
+        )
+    stages = Stage.search([("is_won", "=", False)], order="sequence, id", limit=2)
+    return stages[0], stages[1]
+
+
+def _move(env, ctx, count):
+    source, target = _stages(env)
+    leads = env["crm.lead"].browse(ctx.sample(count, OPEN_OPPORTUNITIES))
+    leads.with_context(tracking_disable=True).write({"stage_id": source.id})
+    if ctx.addon:
+        # set-up: the checklist of the stage left is complete (untimed)
+        leads._funnel_complete_checklists(source)
+    env.flush_all()
+    env.invalidate_all()
+
+    def run():
+        leads.write({"stage_id": target.id})
+        env.flush_all()
+        return len(leads)
+
+    return run
+
+
+@operation("gates: stage move of 1 lead (checklist complete)", unit="leads")
+def move_one_lead(env, ctx):
+    return _move(env, ctx, 1)
+
+
+@operation("gates: stage move of 1,000 leads (checklist complete)", unit="leads")
+def move_thousand_leads(env, ctx):
+    return _move(env, ctx, 1000)
+
+
+@operation("gates: kanban 80 cards with checklist progress", unit="cards")
+def kanban_progress(env, ctx):
+    fields = KANBAN_FIELDS + (PROGRESS_FIELDS if ctx.addon else [])
+    spec = {fname: {} for fname in fields}
+    spec["user_id"] = {"fields": {"display_name": {}}}
+    spec["stage_id"] = {"fields": {"display_name": {}}}
+    spec["partner_id"] = {"fields": {"display_name": {}}}
+    domain = [("type", "=", "opportunity")]
+    Lead = env["crm.lead"]
+    Lead.web_search_read(domain, spec, limit=80)  # warm the registry caches
+    env.invalidate_all()
+
+    def run():
+        result = Lead.web_search_read(domain, spec, limit=80, count_limit=10001)
+        return len(result["records"])
+
+    return run

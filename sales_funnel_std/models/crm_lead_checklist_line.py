@@ -1,0 +1,171 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .crm_stage_checklist_item import ITEM_KINDS
+
+# structural fields: set by the system from the stage items, never by users
+PROTECTED_FIELDS = {"lead_id", "item_id", "stage_id", "kind", "required", "company_id"}
+
+
+class CrmLeadChecklistLine(models.Model):
+    _name = "crm.lead.checklist.line"
+    _description = "Lead Checklist Line"
+    _order = "lead_id, is_current_stage desc, stage_sequence, stage_id, sequence, id"
+
+    lead_id = fields.Many2one(
+        "crm.lead", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    item_id = fields.Many2one(
+        "crm.stage.checklist.item", required=True, index=True, ondelete="cascade", readonly=True
+    )
+    stage_id = fields.Many2one("crm.stage", required=True, index=True, readonly=True)
+    stage_sequence = fields.Integer("Stage Sequence", related="stage_id.sequence", store=True)
+    sequence = fields.Integer(related="item_id.sequence", store=True)
+    name = fields.Char(related="item_id.name")
+    guidance = fields.Text(related="item_id.guidance")
+    kind = fields.Selection(ITEM_KINDS, required=True, readonly=True)
+    required = fields.Boolean(readonly=True)
+    document_role = fields.Selection(related="item_id.document_role", store=True)
+    needs_confirmation = fields.Boolean(related="item_id.needs_confirmation")
+    template_file = fields.Binary(related="item_id.template_file")
+    template_filename = fields.Char(related="item_id.template_filename")
+    # maintained set-based by crm.lead._funnel_after_move (no per-line recompute)
+    is_current_stage = fields.Boolean("Current Stage", readonly=True)
+    is_done = fields.Boolean("Done", copy=False)
+    done_user_id = fields.Many2one("res.users", "Done By", readonly=True, copy=False)
+    done_date = fields.Datetime("Done On", readonly=True, copy=False)
+    attachment_ids = fields.Many2many(
+        "ir.attachment",
+        "crm_lead_checklist_line_attachment_rel",
+        "line_id",
+        "attachment_id",
+        string="Attachments",
+        copy=False,
+    )
+    confirmed_partner_id = fields.Many2one(
+        "res.partner",
+        "Confirmed/Signed By",
+        help="Customer contact who confirmed the requirements list or signed the "
+        "negotiation minutes.",
+    )
+    confirmed_date = fields.Date("Confirmed/Signed On")
+    note = fields.Text()
+    company_id = fields.Many2one(related="lead_id.company_id", store=True, index=True)
+
+    _lead_item_unique = models.UniqueIndex("(lead_id, item_id)")
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(
+                _(
+                    "Checklist lines are created from the stage checklist when a lead "
+                    "enters a stage."
+                )
+            )
+        leads = self.env["crm.lead"].browse({vals["lead_id"] for vals in vals_list})
+        leads.check_access("write")
+        lines = super().create(vals_list)
+        lines._funnel_link_attachments()
+        lines._funnel_refresh_done()
+        lines.lead_id._funnel_update_checklist_state()
+        return lines
+
+    def write(self, vals):
+        if not self.env.su and PROTECTED_FIELDS & set(vals):
+            raise UserError(_("The stage, item and lead of a checklist line cannot be changed."))
+        if "is_done" in vals and not self.env.su:
+            self._funnel_check_manual_tick(bool(vals["is_done"]))
+        if vals.get("is_done"):
+            vals = dict(vals, done_user_id=self.env.uid, done_date=fields.Datetime.now())
+        elif "is_done" in vals:
+            vals = dict(vals, done_user_id=False, done_date=False)
+        res = super().write(vals)
+        if "attachment_ids" in vals:
+            self._funnel_link_attachments()
+        if {"attachment_ids", "confirmed_partner_id", "confirmed_date"} & set(vals):
+            self._funnel_refresh_done()
+        if "is_done" in vals:
+            self.lead_id._funnel_update_checklist_state()
+        return res
+
+    def unlink(self):
+        leads = self.lead_id
+        res = super().unlink()
+        leads._funnel_update_checklist_state()
+        return res
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _funnel_check_manual_tick(self, done):
+        for line in self:
+            if line.kind == "document" and done != line._funnel_document_done():
+                raise ValidationError(
+                    _(
+                        "“%(item)s” is done when its document is attached%(confirm)s; it "
+                        "cannot be ticked by hand.",
+                        item=line.name,
+                        confirm=_(" and the customer confirmation is filled in")
+                        if line.needs_confirmation
+                        else "",
+                    )
+                )
+            if line.kind == "field" and done != line.item_id._is_set_on(line.lead_id):
+                raise ValidationError(
+                    _(
+                        "“%(item)s” is done when the lead field “%(field)s” is set; it "
+                        "cannot be ticked by hand.",
+                        item=line.name,
+                        field=line.item_id.field_id.field_description,
+                    )
+                )
+            if line.kind == "approval" and not self.env.user.has_group(
+                "sales_team.group_sale_manager"
+            ):
+                raise AccessError(_("Only a sales manager can approve “%(item)s”.", item=line.name))
+
+    def _funnel_document_done(self):
+        self.ensure_one()
+        if not self.attachment_ids:
+            return False
+        if self.needs_confirmation:
+            return bool(self.confirmed_partner_id and self.confirmed_date)
+        return True
+
+    def _funnel_refresh_done(self):
+        """Set ``is_done`` of document and field lines from their evidence (batched)."""
+        to_done, to_undone = self.browse(), self.browse()
+        for line in self:
+            if line.kind == "document":
+                done = line._funnel_document_done()
+            elif line.kind == "field":
+                done = line.item_id._is_set_on(line.lead_id)
+            else:
+                continue
+            if done and not line.is_done:
+                to_done |= line
+            elif not done and line.is_done:
+                to_undone |= line
+        # sudo: the state is derived from evidence the user was allowed to write
+        if to_done:
+            to_done.sudo().write({"is_done": True})
+        if to_undone:
+            to_undone.sudo().write({"is_done": False})
+
+    def _funnel_link_attachments(self):
+        """Checklist files belong to the lead: they also show in its chatter."""
+        for line in self:
+            attachments = line.attachment_ids.filtered(
+                lambda a, line=line: a.res_model != "crm.lead" or a.res_id != line.lead_id.id
+            )
+            if attachments:
+                attachments.check_access("read")
+                line.lead_id.check_access("write")
+                # sudo: the user can read the files and write the lead they are moved to
+                attachments.sudo().write({"res_model": "crm.lead", "res_id": line.lead_id.id})

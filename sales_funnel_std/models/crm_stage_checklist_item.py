@@ -1,0 +1,174 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+ITEM_KINDS = [
+    ("confirm", "Confirmation"),
+    ("document", "Document"),
+    ("field", "Lead field"),
+    ("approval", "Manager approval"),
+]
+DOCUMENT_ROLES = [
+    ("requirements", "Requirements list"),
+    ("minutes", "Negotiation minutes"),
+]
+# field types that have a meaningful "is set" state
+FIELD_ITEM_TYPES = (
+    "char",
+    "text",
+    "html",
+    "integer",
+    "float",
+    "monetary",
+    "date",
+    "datetime",
+    "selection",
+    "many2one",
+    "many2many",
+    "one2many",
+    "boolean",
+)
+
+
+class CrmStageChecklistItem(models.Model):
+    _name = "crm.stage.checklist.item"
+    _description = "Stage Checklist Item"
+    _order = "stage_id, sequence, id"
+
+    stage_id = fields.Many2one("crm.stage", required=True, index=True, ondelete="cascade")
+    sequence = fields.Integer(default=10)
+    name = fields.Char("Title", required=True, translate=True)
+    guidance = fields.Text(
+        translate=True, help="How to complete this item (questions to ask, rules to follow)."
+    )
+    kind = fields.Selection(
+        ITEM_KINDS,
+        required=True,
+        default="confirm",
+        help="Confirmation: the salesperson ticks it. Document: a file must be attached. "
+        "Lead field: the field must be set on the lead. Manager approval: a sales "
+        "manager ticks it.",
+    )
+    field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Lead Field",
+        ondelete="cascade",
+        domain=[("model", "=", "crm.lead"), ("ttype", "in", FIELD_ITEM_TYPES)],
+    )
+    required = fields.Boolean(default=True)
+    document_role = fields.Selection(
+        DOCUMENT_ROLES,
+        help="Named playbook document: the requirements list (客户需求清单) or the "
+        "negotiation minutes (谈判纪要).",
+    )
+    needs_confirmation = fields.Boolean(
+        "Customer Confirmation",
+        help="The document counts as done only once the customer contact who confirmed "
+        "(requirements list) or signed it (negotiation minutes) and the date are set.",
+    )
+    template_file = fields.Binary("Template", attachment=True)
+    template_filename = fields.Char("Template File Name")
+    active = fields.Boolean(default=True)
+
+    @api.constrains("kind", "field_id")
+    def _check_field_id(self):
+        for item in self:
+            if item.kind != "field":
+                continue
+            field = item.field_id
+            if not field:
+                raise ValidationError(
+                    _(
+                        "The checklist item “%(item)s” checks a lead field: choose it.",
+                        item=item.name,
+                    )
+                )
+            if (
+                field.model != "crm.lead"
+                or field.name not in self.env["crm.lead"]._fields
+                or field.ttype not in FIELD_ITEM_TYPES
+            ):
+                raise ValidationError(
+                    _(
+                        "The field “%(field)s” cannot be checked by the checklist item "
+                        "“%(item)s”: choose an existing field of the lead.",
+                        field=field.name,
+                        item=item.name,
+                    )
+                )
+
+    @api.constrains("kind", "document_role", "needs_confirmation")
+    def _check_document_role(self):
+        for item in self:
+            if item.kind != "document" and (item.document_role or item.needs_confirmation):
+                raise ValidationError(
+                    _(
+                        "Only document items can be a named document or need a customer "
+                        "confirmation (item “%(item)s”).",
+                        item=item.name,
+                    )
+                )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        items = super().create(vals_list)
+        self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        items._funnel_add_lines_to_current_leads()
+        return items
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"kind", "field_id", "active"} & set(vals):
+            self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        if vals.get("active") or "stage_id" in vals:
+            self._funnel_add_lines_to_current_leads()
+        if {"kind", "field_id", "needs_confirmation", "required"} & set(vals):
+            lines = self.env["crm.lead.checklist.line"].sudo().search([("item_id", "in", self.ids)])
+            for item in self:
+                item_lines = lines.filtered(lambda line, item=item: line.item_id == item)
+                item_lines.write({"kind": item.kind, "required": item.required})
+            lines._funnel_refresh_done()
+            lines.lead_id._funnel_update_checklist_state()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        return res
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _is_set_on(self, lead, vals=None):
+        """Field items: is the lead field set (evaluated live).
+
+        ``vals``: values about to be written with the move (a form saving the field
+        and the stage together), taken instead of the current value.
+        """
+        self.ensure_one()
+        fname = self.field_id.name
+        if not fname or fname not in lead._fields:
+            return False
+        field = lead._fields[fname]
+        if vals and fname in vals and field.type not in ("one2many", "many2many"):
+            return bool(vals[fname])
+        return bool(lead[fname])
+
+    def _funnel_add_lines_to_current_leads(self):
+        """Items added to a stage later: lines for the leads currently in it (batched)."""
+        items = self.filtered("active")
+        if not items:
+            return
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("stage_id", "in", items.stage_id.ids)])
+        )
+        if leads:
+            leads._funnel_create_stage_lines(items=items)
+            leads._funnel_update_checklist_state()
