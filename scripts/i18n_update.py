@@ -23,6 +23,8 @@ def main(exported):
         known.update({e.msgid: e.msgstr for e in polib.pofile(str(current)) if e.msgstr})
     for fragment in sorted((ROOT / "i18n_src").glob("*.po")):
         known.update({e.msgid: e.msgstr for e in polib.pofile(str(fragment)) if e.msgstr})
+    # views re-indented after translation keep their translation
+    by_words = {" ".join(msgid.split()): msgstr for msgid, msgstr in known.items()}
     pot.save(str(I18N / "sales_funnel_std.pot"))
     po = polib.POFile()
     po.metadata = dict(pot.metadata)
@@ -32,7 +34,7 @@ def main(exported):
     for entry in pot:
         new = polib.POEntry(
             msgid=entry.msgid,
-            msgstr=known.get(entry.msgid, ""),
+            msgstr=known.get(entry.msgid) or by_words.get(" ".join(entry.msgid.split()), ""),
             occurrences=entry.occurrences,
             comment=entry.comment,
             tcomment=entry.tcomment,
