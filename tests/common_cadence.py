@@ -42,7 +42,7 @@ class CadenceCase(FunnelCase):
 
     # Won / lost go through these helpers only (stage gates may add requirements).
     def _mark_won(self, lead):
-        lead.action_set_won()
+        self._make_won(lead)
 
     def _mark_lost(self, lead):
         lead.action_set_lost()

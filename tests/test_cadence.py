@@ -208,9 +208,14 @@ class TestCadenceAsSalesman(CadenceCase):
         self.assertEqual(activity.funnel_cadence, "first_contact")
         self.assertEqual(activity.user_id, self.env.user)
         stage = self.env["crm.stage"].search(
-            [("is_won", "=", False)], limit=1, order="sequence desc"
+            [
+                ("is_won", "=", False),
+                ("id", "!=", lead.stage_id.id),
+                ("checklist_item_ids", "=", False),
+            ],
+            limit=1,
         )
-        lead.stage_id = stage  # an ordinary stage move keeps the cadence as it is
+        lead.stage_id = stage  # an ordinary (ungated) stage move keeps the cadence as it is
         self.assertEqual(lead.cadence_activity_id, activity)
         activity.action_feedback(feedback="Called the buyer")
         self.assertEqual(lead.sla_state, "met")
