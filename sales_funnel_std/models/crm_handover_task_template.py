@@ -23,11 +23,6 @@ class CrmHandoverTaskTemplate(models.Model):
         help="Empty: the line is used by every company.",
     )
 
-    _deadline_days_positive = models.Constraint(
-        "CHECK(deadline_days >= 0)",
-        "The deadline of a handover task cannot be before the signing date.",
-    )
-
     @api.constrains("deadline_days")
     def _check_deadline_days(self):
         if any(line.deadline_days < 0 for line in self):

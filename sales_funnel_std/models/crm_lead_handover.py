@@ -46,7 +46,9 @@ class CrmLead(models.Model):
         string="Delivery Tasks",
         groups="project.group_project_user",
     )
-    handover_task_count = fields.Integer("Delivery Task Count", compute="_compute_handover_task_count")
+    handover_task_count = fields.Integer(
+        "Delivery Task Count", compute="_compute_handover_task_count"
+    )
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -152,7 +154,10 @@ class CrmLead(models.Model):
         company = self.company_id or self.env.company
         if self.type != "opportunity" or not self.active:
             raise UserError(
-                _("Only an active opportunity can be handed over to delivery (%(lead)s).", lead=self.display_name)
+                _(
+                    "Only an active opportunity can be handed over to delivery (%(lead)s).",
+                    lead=self.display_name,
+                )
             )
         if self.won_status != "won" and not company.handover_required_for_won:
             raise UserError(
@@ -163,14 +168,16 @@ class CrmLead(models.Model):
             )
 
     def _handover_check_won_allowed(self, stage_id):
-        """"Handover required before won": no move into a won stage before handover."""
+        """ "Handover required before won": no move into a won stage before handover."""
         stage = self.env["crm.stage"].browse(stage_id)
         if not stage.is_won:
             return
         blocked = self.filtered(
-            lambda lead: lead.handover_state != "done"
-            and not lead.stage_id.is_won
-            and (lead.company_id or self.env.company).handover_required_for_won
+            lambda lead: (
+                lead.handover_state != "done"
+                and not lead.stage_id.is_won
+                and (lead.company_id or self.env.company).handover_required_for_won
+            )
         )
         if blocked:
             raise UserError(

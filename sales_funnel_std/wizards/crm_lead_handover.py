@@ -310,12 +310,16 @@ class CrmLeadHandover(models.TransientModel):
                         company=company.name,
                     )
                 )
-        bad_documents = self.attachment_ids.filtered(
+        # sudo: only reads where the chosen attachments belong, to refuse foreign ones
+        bad_documents = self.sudo().attachment_ids.filtered(
             lambda att: att.res_model != "crm.lead" or att.res_id != lead.id
         )
         if bad_documents:
             raise ValidationError(
-                _("Only documents attached to the opportunity %(lead)s can be handed over.", lead=lead.display_name)
+                _(
+                    "Only documents attached to the opportunity %(lead)s can be handed over.",
+                    lead=lead.display_name,
+                )
             )
         self.attachment_ids.check_access("read")
 
@@ -340,8 +344,7 @@ class CrmLeadHandover(models.TransientModel):
             if project.company_id and project.company_id != company:
                 raise ValidationError(
                     _(
-                        "The project %(project)s belongs to another company than the "
-                        "opportunity.",
+                        "The project %(project)s belongs to another company than the opportunity.",
                         project=project.display_name,
                     )
                 )
@@ -356,10 +359,17 @@ class CrmLeadHandover(models.TransientModel):
             "date": self.delivery_deadline,
         }
         template = company._handover_template_project()
-        ctx = {"mail_create_nolog": True, "mail_auto_subscribe_no_notify": True}
+        # nosubscribe: the salesman must not become a follower (followers read the project)
+        ctx = {
+            "mail_create_nolog": True,
+            "mail_create_nosubscribe": True,
+            "mail_auto_subscribe_no_notify": True,
+        }
         if template:
-            project = template.with_context(**ctx).with_company(company).action_create_from_template(
-                values=values
+            project = (
+                template.with_context(**ctx)
+                .with_company(company)
+                .action_create_from_template(values=values)
             )
         else:
             project = Project.with_context(**ctx).create(values)
@@ -373,7 +383,11 @@ class CrmLeadHandover(models.TransientModel):
             self.env["project.task"]
             .sudo()
             .with_company(company)
-            .with_context(mail_create_nolog=True, mail_auto_subscribe_no_notify=True)
+            .with_context(
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_auto_subscribe_no_notify=True,
+            )
         )
         existing = Task.with_context(active_test=False).search([("funnel_lead_id", "=", lead.id)])
         by_template = {t.funnel_handover_line_id: t for t in existing if t.funnel_handover_line_id}
@@ -408,7 +422,14 @@ class CrmLeadHandover(models.TransientModel):
                 }
             )
         if to_create:
-            result |= Task.create(to_create)
+            created = Task.create(to_create)
+            # project.task always subscribes its creator; followers may read the task,
+            # so the salesman (unless on the delivery team) is removed again
+            partner = self.env.user.partner_id
+            created.filtered(lambda t: self.env.user not in t.user_ids).message_unsubscribe(
+                partner_ids=partner.ids
+            )
+            result |= created
         return result
 
     @api.model
@@ -445,7 +466,7 @@ class CrmLeadHandover(models.TransientModel):
             {"wizard": self, "lead": self.lead_id, "tasks": tasks.sorted("date_deadline")},
         )
         # sudo: see _handover_project; the note is authored by the current user
-        project.sudo().message_post(
+        project.sudo().with_context(mail_post_autofollow_author_skip=True).message_post(
             body=body,
             subject=_("Handover: %(deal)s", deal=self.lead_id.name),
             message_type="comment",
@@ -464,7 +485,11 @@ class CrmLeadHandover(models.TransientModel):
         summary = _("Handover meeting: %(deal)s", deal=self.lead_id.name)
         if meeting:
             meeting[:1].write(
-                {"date_deadline": deadline, "user_id": self.delivery_manager_id.id, "summary": summary}
+                {
+                    "date_deadline": deadline,
+                    "user_id": self.delivery_manager_id.id,
+                    "summary": summary,
+                }
             )
             return meeting[:1]
         return project.with_context(mail_activity_quick_update=True).activity_schedule(
@@ -493,7 +518,7 @@ class CrmLeadHandoverLine(models.TransientModel):
     _order = "sequence, id"
 
     wizard_id = fields.Many2one("crm.lead.handover", required=True, ondelete="cascade")
-    template_id = fields.Many2one("crm.handover.task.template", string="Template Line", readonly=True)
+    template_id = fields.Many2one("crm.handover.task.template", string="Template Line")
     sequence = fields.Integer(default=10)
     name = fields.Char("Task", required=True)
     deadline_days = fields.Integer("Days After Signing", default=0)
