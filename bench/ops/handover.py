@@ -8,9 +8,8 @@
 
 import base64
 
-from odoo import Command, fields
-
 from bench.registry import operation
+from odoo import Command, fields
 
 TASK_LINES = 20
 

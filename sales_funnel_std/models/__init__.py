@@ -1,3 +1,10 @@
-from . import crm_lead, res_company, res_config_settings
-from . import res_company_handover, res_config_settings_handover
-from . import crm_handover_task_template, crm_lead_handover, project_task
+from . import (
+    crm_handover_task_template,
+    crm_lead,
+    crm_lead_handover,
+    project_task,
+    res_company,
+    res_company_handover,
+    res_config_settings,
+    res_config_settings_handover,
+)

@@ -6,14 +6,12 @@ class CrmLead(models.Model):
     _inherit = "crm.lead"
 
     # Deal information (recorded at handover, 成交信息)
-    contract_number = fields.Char("Contract Number", copy=False, tracking=True)
+    contract_number = fields.Char(copy=False, tracking=True)
     contract_signing_date = fields.Date("Signing Date", copy=False, tracking=True)
-    contract_amount = fields.Monetary(
-        "Contract Amount", currency_field="company_currency", copy=False, tracking=True
-    )
-    payment_terms = fields.Char("Payment Terms", copy=False)
-    service_period = fields.Char("Service Period", copy=False)
-    delivery_deadline = fields.Date("Delivery Deadline", copy=False)
+    contract_amount = fields.Monetary(currency_field="company_currency", copy=False, tracking=True)
+    payment_terms = fields.Char(copy=False)
+    service_period = fields.Char(copy=False)
+    delivery_deadline = fields.Date(copy=False)
 
     # Handover to delivery (客户交接清单)
     handover_state = fields.Selection(
@@ -41,8 +39,8 @@ class CrmLead(models.Model):
         groups="project.group_project_user",
     )
     handover_task_ids = fields.One2many(
-        "project.task",
-        "funnel_lead_id",
+        comodel_name="project.task",
+        inverse_name="funnel_lead_id",
         string="Delivery Tasks",
         groups="project.group_project_user",
     )

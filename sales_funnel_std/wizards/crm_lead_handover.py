@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta
 import pytz
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 from odoo.tools import html2plaintext, is_html_empty, plaintext2html
 
 # Sanity bound for the signing date: a contract is recorded once signed, so a date
@@ -47,7 +47,6 @@ class CrmLeadHandover(models.TransientModel):
     )
     service_contact_id = fields.Many2one(
         "res.partner",
-        string="Service Contact",
         help="Customer contact for after-sales service and delivery questions.",
     )
 
@@ -64,13 +63,10 @@ class CrmLeadHandover(models.TransientModel):
     delivery_deadline = fields.Date(compute="_compute_from_lead", store=True, readonly=False)
 
     # handover checklist (客户交接清单)
-    need_background = fields.Text(
-        "Need Background", compute="_compute_from_lead", store=True, readonly=False
-    )
-    special_requirements = fields.Text("Special Requirements")
+    need_background = fields.Text(compute="_compute_from_lead", store=True, readonly=False)
+    special_requirements = fields.Text()
     delivery_manager_id = fields.Many2one(
         "res.users",
-        string="Delivery Manager",
         compute="_compute_from_lead",
         store=True,
         readonly=False,
@@ -98,13 +94,10 @@ class CrmLeadHandover(models.TransientModel):
     )
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         domain="[('is_template', '=', False), ('company_id', 'in', [company_id, False])]",
         groups="project.group_project_user",
     )
-    project_name = fields.Char(
-        "Project Name", compute="_compute_project_name", store=True, readonly=False
-    )
+    project_name = fields.Char(compute="_compute_project_name", store=True, readonly=False)
 
     line_ids = fields.One2many(
         "crm.lead.handover.line",
