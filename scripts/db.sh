@@ -6,3 +6,11 @@ db_drop() {
     dropdb --if-exists "$1"
     rm -rf "$BUILD_DIR/filestore/filestore/$1"
 }
+# Install the addon into a new database, then add zh_CN next to English
+# (--load-language on a new database would make zh_CN the only active language).
+db_install_addon() {
+    local db="$1"; shift
+    "$REPO_ROOT/scripts/odoo.sh" -d "$db" -i sales_funnel_std --stop-after-init --log-level=warn "$@"
+    "$VENV/bin/python" "$(cat "$BUILD_DIR/odoo_bin")" i18n loadlang -c "$BUILD_DIR/odoo.conf" \
+        -d "$db" -l zh_CN 2>&1 | grep -v " INFO \|security risk" || true
+}

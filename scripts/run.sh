@@ -6,8 +6,7 @@ source "$REPO_ROOT/scripts/db.sh"
 "$REPO_ROOT/scripts/bootstrap.sh"
 if ! db_exists "$DEMO_DB"; then
     echo "[run] creating demo database $DEMO_DB (sales_funnel_std + demo data); this takes a minute"
-    "$REPO_ROOT/scripts/odoo.sh" -d "$DEMO_DB" -i sales_funnel_std --with-demo \
-        --stop-after-init --log-level=warn --load-language=zh_CN
+    db_install_addon "$DEMO_DB" --with-demo
 else
     echo "[run] reusing database $DEMO_DB (make reset drops it)"
 fi

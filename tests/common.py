@@ -15,7 +15,7 @@ class FunnelCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.env = cls.env(context=dict(cls.env.context, lang="en_US"))
         cls.company = cls.env.company
         cls.company_2 = cls.env["res.company"].create({"name": "Funnel Company 2"})
         cls.user_admin = new_test_user(
@@ -23,6 +23,7 @@ class FunnelCase(TransactionCase):
             login="sf_admin",
             name="Funnel Admin",
             groups="base.group_user,base.group_system,sales_team.group_sale_manager",
+            lang="en_US",
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
         )
         cls.user_manager = new_test_user(
@@ -30,6 +31,7 @@ class FunnelCase(TransactionCase):
             login="sf_manager",
             name="Funnel Manager",
             groups="base.group_user,sales_team.group_sale_manager",
+            lang="en_US",
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
         )
         cls.user_salesman_1 = new_test_user(
@@ -37,12 +39,14 @@ class FunnelCase(TransactionCase):
             login="sf_salesman_1",
             name="Funnel Salesman 1",
             groups="base.group_user,sales_team.group_sale_salesman",
+            lang="en_US",
         )
         cls.user_salesman_2 = new_test_user(
             cls.env,
             login="sf_salesman_2",
             name="Funnel Salesman 2",
             groups="base.group_user,sales_team.group_sale_salesman",
+            lang="en_US",
         )
         cls.team_1 = cls.env["crm.team"].create(
             {

@@ -216,3 +216,15 @@ class TestBnduPerformance(FunnelCase):
             counts.append(self.env.cr.sql_log_count - before)
         self.assertEqual(records["length"], 20)
         self.assertLessEqual(counts[1], counts[0] + 1, counts)
+
+
+class TestBnduTranslation(FunnelCase):
+    def test_error_in_chinese_for_zh_cn_user(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.user_salesman_1.lang = "zh_CN"
+        # the web client sends the user's language in the context
+        lead = self._lead().with_user(self.user_salesman_1).with_context(lang="zh_CN")
+        with self.assertRaises(ValidationError) as err:
+            lead.write({"bndu_budget": "9"})
+        self.assertIn("预算（B）", str(err.exception))
+        self.assertIn("1 到 5 分", str(err.exception))

@@ -42,8 +42,9 @@ class ResConfigSettings(models.TransientModel):
                 settings[fname] = settings.company_id[fname]
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         vals = {fname: self[fname] for fname in BNDU_RULE_FIELDS}
         company = self.company_id
         if any(company[fname] != value for fname, value in vals.items()):
             company.write(vals)
+        return res
