@@ -17,7 +17,6 @@
         "data/project_project_data.xml",
         "data/crm_handover_task_template_data.xml",
         "data/mail_activity_type_data.xml",
-        "data/crm_lead_handover_templates.xml",
         "views/crm_handover_task_template_views.xml",
         "views/crm_lead_handover_views.xml",
         "views/project_task_views.xml",

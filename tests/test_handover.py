@@ -25,12 +25,14 @@ class TestHandover(FunnelCase):
             name="Funnel Delivery Manager",
             groups="base.group_user,project.group_project_user",
             tz="Asia/Shanghai",
+            lang="en_US",
         )
         cls.user_delivery_other = new_test_user(
             cls.env,
             login="sf_delivery_other",
             name="Funnel Other Project User",
             groups="base.group_user,project.group_project_user",
+            lang="en_US",
         )
         cls.user_delivery_2 = new_test_user(
             cls.env,
@@ -40,6 +42,7 @@ class TestHandover(FunnelCase):
             company_id=cls.company_2.id,
             company_ids=[Command.set(cls.company_2.ids)],
             tz="Asia/Shanghai",
+            lang="en_US",
         )
         cls.contact = cls.env["res.partner"].create(
             {"name": "Li Wei", "parent_id": cls.partner.id, "type": "contact"}
@@ -522,6 +525,6 @@ class TestHandover(FunnelCase):
         wizard = form.save()
         self.assertEqual(len(wizard.line_ids), 10)
         self.env.invalidate_all()
-        with self.assertQueryCount(sf_salesman_1=258):
+        with self.assertQueryCount(sf_salesman_1=251):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)

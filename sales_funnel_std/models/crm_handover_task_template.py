@@ -18,7 +18,6 @@ class CrmHandoverTaskTemplate(models.Model):
     description = fields.Text(translate=True)
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         index=True,
         help="Empty: the line is used by every company.",
     )

@@ -1,10 +1,11 @@
 from datetime import datetime, time, timedelta
 
 import pytz
+from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import html2plaintext, is_html_empty, plaintext2html
+from odoo.tools import format_amount, format_date, html2plaintext, is_html_empty, plaintext2html
 
 # Sanity bound for the signing date: a contract is recorded once signed, so a date
 # further ahead than this is a typo (e.g. wrong year), not a real signature.
@@ -454,10 +455,7 @@ class CrmLeadHandover(models.TransientModel):
 
     def _handover_post_summary(self, project, tasks, documents):
         """Post the handover summary (客户交接清单) as a note in the project's chatter."""
-        body = self.env["ir.qweb"]._render(
-            "sales_funnel_std.crm_lead_handover_summary",
-            {"wizard": self, "lead": self.lead_id, "tasks": tasks.sorted("date_deadline")},
-        )
+        body = self._handover_summary_html(tasks)
         # sudo: see _handover_project; the note is authored by the current user
         project.sudo().with_context(mail_post_autofollow_author_skip=True).message_post(
             body=body,
@@ -466,6 +464,49 @@ class CrmLeadHandover(models.TransientModel):
             subtype_xmlid="mail.mt_note",
             attachment_ids=documents.ids,
         )
+
+    def _handover_summary_html(self, tasks):
+        """The customer handover checklist as HTML (values escaped by Markup)."""
+        lead = self.lead_id
+        amount = format_amount(self.env, self.contract_amount, self.currency_id)
+
+        def date(value):
+            return format_date(self.env, value) if value else "-"
+
+        rows = [
+            (_("Customer"), self.partner_id.display_name or "-"),
+            (_("Contract number"), self.contract_number or "-"),
+            (_("Signing date"), date(self.contract_signing_date)),
+            (_("Contract amount"), amount),
+            (_("Payment terms"), self.payment_terms or "-"),
+            (_("Service period"), self.service_period or "-"),
+            (_("Delivery deadline"), date(self.delivery_deadline)),
+            (_("Salesperson"), lead.user_id.name or "-"),
+            (_("Delivery manager"), self.delivery_manager_id.name),
+            (_("Service contact"), self.service_contact_id.display_name or "-"),
+            (_("Customer contacts"), ", ".join(self.contact_ids.mapped("display_name")) or "-"),
+        ]
+        parts = [
+            Markup("<p><strong>%s</strong>: %s</p><ul>")
+            % (_("Customer handover checklist"), lead.name),
+            *(Markup("<li>%s: %s</li>") % row for row in rows),
+            Markup("</ul>"),
+        ]
+        for title, text in (
+            (_("Need background"), self.need_background),
+            (_("Special requirements"), self.special_requirements),
+        ):
+            if text:
+                parts.append(Markup("<p><strong>%s</strong></p>") % title)
+                parts.append(plaintext2html(text))
+        if tasks:
+            parts.append(Markup("<p><strong>%s</strong></p><ul>") % _("Delivery tasks"))
+            for task in tasks.sorted("date_deadline"):
+                deadline = task.date_deadline and format_date(self.env, task.date_deadline)
+                users = ", ".join(task.user_ids.mapped("name"))
+                parts.append(Markup("<li>%s (%s, %s)</li>") % (task.name, deadline or "-", users))
+            parts.append(Markup("</ul>"))
+        return Markup("").join(parts)
 
     def _handover_schedule_meeting(self, project):
         """Handover meeting activity for the delivery manager (one per project)."""
