@@ -210,6 +210,16 @@ class TestHandover(FunnelCase):
         self._make_won(lead)
         form = self._fill(self._wizard_form(lead))
         form.attachment_ids.remove(id=self.minutes.id)
+        # the signed contract uploaded in the wizard (many2many_binary: res_id 0)
+        contract = self.env["ir.attachment"].create(
+            {
+                "name": "合同.pdf",
+                "raw": b"contract",
+                "res_model": "crm.lead.handover",
+                "res_id": 0,
+            }
+        )
+        form.attachment_ids.add(contract)
         with form.line_ids.edit(0) as line:
             line.name = "Kickoff with plant manager"
             line.deadline_days = 1
@@ -223,7 +233,8 @@ class TestHandover(FunnelCase):
             .sudo()
             .search([("res_model", "=", "project.project"), ("res_id", "=", project.id)])
         )
-        self.assertEqual(copies.mapped("name"), ["客户需求清单.pdf"])
+        self.assertEqual(sorted(copies.mapped("name")), ["合同.pdf", "客户需求清单.pdf"])
+        self.assertEqual((contract.res_model, contract.res_id), ("crm.lead", lead.id))
         tasks = self._tasks(lead)
         self.assertEqual(len(tasks), len(self.templates) + 1)
         kickoff = tasks.filtered(lambda t: t.name == "Kickoff with plant manager")
@@ -525,6 +536,6 @@ class TestHandover(FunnelCase):
         wizard = form.save()
         self.assertEqual(len(wizard.line_ids), 10)
         self.env.invalidate_all()
-        with self.assertQueryCount(sf_salesman_1=251):
+        with self.assertQueryCount(sf_salesman_1=255):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)

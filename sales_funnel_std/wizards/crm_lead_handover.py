@@ -21,7 +21,7 @@ class CrmLeadHandover(models.TransientModel):
     _description = "Hand Over to Delivery"
 
     lead_id = fields.Many2one("crm.lead", string="Opportunity", required=True, readonly=True)
-    company_id = fields.Many2one(related="lead_id.company_id")
+    company_id = fields.Many2one("res.company", compute="_compute_company_id")
     currency_id = fields.Many2one(related="lead_id.company_currency")
     expected_revenue = fields.Monetary(
         related="lead_id.expected_revenue", currency_field="currency_id"
@@ -112,6 +112,11 @@ class CrmLeadHandover(models.TransientModel):
     # ------------------------------------------------------------
     # COMPUTES: prefilled from the opportunity
     # ------------------------------------------------------------
+
+    @api.depends("lead_id")
+    def _compute_company_id(self):
+        for wizard in self:
+            wizard.company_id = wizard.lead_id.company_id or self.env.company
 
     @api.depends("lead_id")
     def _compute_is_rerun(self):
@@ -306,7 +311,10 @@ class CrmLeadHandover(models.TransientModel):
                 )
         # sudo: only reads where the chosen attachments belong, to refuse foreign ones
         bad_documents = self.sudo().attachment_ids.filtered(
-            lambda att: att.res_model != "crm.lead" or att.res_id != lead.id
+            lambda att: (
+                not (att.res_model == "crm.lead" and att.res_id == lead.id)
+                and not self._handover_is_upload(att)
+            )
         )
         if bad_documents:
             raise ValidationError(
@@ -316,6 +324,14 @@ class CrmLeadHandover(models.TransientModel):
                 )
             )
         self.attachment_ids.check_access("read")
+
+    def _handover_is_upload(self, attachment):
+        """A file the user uploaded in this wizard (e.g. the signed contract)."""
+        return (
+            attachment.res_model == self._name
+            and attachment.res_id in (0, self.id)
+            and attachment.create_uid == self.env.user
+        )
 
     def _handover_project(self, company):
         """The delivery project: the lead's previous one, the chosen one or a new one.
@@ -437,6 +453,10 @@ class CrmLeadHandover(models.TransientModel):
         """Copy the chosen documents onto the project; already copied ones are skipped."""
         if not self.attachment_ids:
             return self.env["ir.attachment"]
+        # files uploaded in the wizard (the contract...) are kept on the opportunity too
+        uploads = self.sudo().attachment_ids.filtered(self._handover_is_upload)
+        if uploads:
+            uploads.with_env(self.env).write({"res_model": "crm.lead", "res_id": self.lead_id.id})
         # sudo: the user can read these attachments (checked in _handover_validate) and
         # the project is the lead's delivery project (see _handover_project)
         Attachment = self.env["ir.attachment"].sudo()
