@@ -129,16 +129,12 @@ class CrmLead(models.Model):
     def action_view_handover_tasks(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("project.action_view_all_task")
-        action.update(
-            {
-                "name": _("Delivery Tasks"),
-                "domain": [("funnel_lead_id", "=", self.id)],
-                "context": {
-                    "default_funnel_lead_id": self.id,
-                    "default_project_id": self.handover_project_id.id,
-                },
-            }
-        )
+        action["name"] = _("Delivery Tasks")
+        action["domain"] = [("funnel_lead_id", "=", self.id)]
+        action["context"] = {
+            "default_funnel_lead_id": self.id,
+            "default_project_id": self.handover_project_id.id,
+        }
         return action
 
     # ------------------------------------------------------------
