@@ -435,6 +435,53 @@ class TestHandover(FunnelCase):
         action = task.with_user(self.user_manager).action_open_funnel_lead()
         self.assertEqual(action["res_id"], self.lead.id)
 
+    @freeze_time(TODAY)
+    def test_handover_into_existing_project(self):
+        """A salesman with Project rights may hand over into an existing project."""
+        self.user_salesman_1.group_ids = [
+            Command.link(self.env.ref("project.group_project_user").id)
+        ]
+        project = self.env["project.project"].create(
+            {"name": "Acme framework contract", "privacy_visibility": "employees"}
+        )
+        projects_before = self.env["project.project"].search_count([])
+        lead = self.lead.with_user(self.user_salesman_1)
+        self._make_won(lead)
+        form = self._fill(
+            Form(
+                self.env["crm.lead.handover"]
+                .with_user(self.user_salesman_1)
+                .with_context(default_lead_id=lead.id)
+            )
+        )
+        form.project_mode = "existing"
+        form.project_id = project
+        form.save().action_confirm()
+        self.assertEqual(lead.sudo().handover_project_id, project)
+        self.assertEqual(self._tasks(lead).project_id, project)
+        self.assertEqual(self.env["project.project"].search_count([]), projects_before)
+        self.assertIn(self.user_delivery.partner_id, project.message_partner_ids)
+        # the lead's smart buttons lead to that project and its tasks
+        self.assertEqual(lead.action_view_handover_project()["res_id"], project.id)
+        domain = lead.action_view_handover_tasks()["domain"]
+        self.assertEqual(self.env["project.task"].search(domain), self._tasks(lead))
+
+    def test_settings_saved_on_company(self):
+        settings = (
+            self.env["res.config.settings"]
+            .with_user(self.user_admin)
+            .create({"handover_open_on_won": False, "handover_required_for_won": True})
+        )
+        settings.execute()
+        self.assertFalse(self.company.handover_open_on_won)
+        self.assertTrue(self.company.handover_required_for_won)
+        self.assertTrue(self.company_2.handover_open_on_won, "per company, default on")
+        self.assertFalse(self.company_2.handover_required_for_won, "default off")
+        views = (
+            self.env["res.config.settings"].with_user(self.user_admin).get_views([(False, "form")])
+        )
+        self.assertIn("handover_required_for_won", views["views"]["form"]["arch"])
+
     # ------------------------------------------------------------------
     # multi-company
     # ------------------------------------------------------------------
@@ -536,6 +583,6 @@ class TestHandover(FunnelCase):
         wizard = form.save()
         self.assertEqual(len(wizard.line_ids), 10)
         self.env.invalidate_all()
-        with self.assertQueryCount(sf_salesman_1=255):
+        with self.assertQueryCount(sf_salesman_1=256):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)

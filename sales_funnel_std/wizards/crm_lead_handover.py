@@ -1,6 +1,7 @@
 from datetime import datetime, time, timedelta
 
 import pytz
+from dateutil.relativedelta import relativedelta
 from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
@@ -10,8 +11,6 @@ from odoo.tools import format_amount, format_date, html2plaintext, is_html_empty
 # Sanity bound for the signing date: a contract is recorded once signed, so a date
 # further ahead than this is a typo (e.g. wrong year), not a real signature.
 HANDOVER_MAX_SIGNING_AHEAD_DAYS = 30
-# The handover meeting with delivery is due within 3 days of signing (playbook 阶段三).
-HANDOVER_MEETING_DAYS = 3
 # Task deadlines are due at this local hour of the delivery manager on the deadline day.
 HANDOVER_TASK_DEADLINE_HOUR = 18
 
@@ -531,8 +530,10 @@ class CrmLeadHandover(models.TransientModel):
     def _handover_schedule_meeting(self, project):
         """Handover meeting activity for the delivery manager (one per project)."""
         today = fields.Date.context_today(self)
-        deadline = max(self.contract_signing_date + timedelta(days=HANDOVER_MEETING_DAYS), today)
         activity_type = self.env.ref("sales_funnel_std.mail_activity_type_handover_meeting")
+        # due the type's delay after signing (data default: 3 days, playbook 阶段三)
+        delay = relativedelta(**{activity_type.delay_unit: activity_type.delay_count})
+        deadline = max(self.contract_signing_date + delay, today)
         # sudo: see _handover_project
         project = project.sudo()
         meeting = project.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
