@@ -410,6 +410,7 @@ class TestHandover(FunnelCase):
         # the opportunity link is a sales field: hidden from delivery users
         with self.assertRaises(AccessError):
             delivery["project.task"].browse(tasks[0].id).read(["funnel_lead_id"])
+        self.assertFalse(delivery["project.task"].browse(tasks[0].id).funnel_lead_readable)
 
         # a project user who is not on the delivery team does not see the project
         outsider = self.env(user=self.user_delivery_other)
@@ -427,11 +428,14 @@ class TestHandover(FunnelCase):
         ]
         task.sudo().user_ids = [Command.link(self.user_salesman_2.id)]
         task_s2 = task.with_user(self.user_salesman_2)
-        self.assertEqual(task_s2.funnel_lead_id.id, self.lead.id)
+        self.assertFalse(task_s2.funnel_lead_readable, "not their lead: no link shown")
         with self.assertRaises(AccessError):
             task_s2.action_open_funnel_lead()
+        view = task_s2.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn('name="funnel_lead_id"', view, "the lead's name is not fetched")
         self.user_manager.group_ids = [Command.link(self.env.ref("project.group_project_user").id)]
         task.sudo().user_ids = [Command.link(self.user_manager.id)]
+        self.assertTrue(task.with_user(self.user_manager).funnel_lead_readable)
         action = task.with_user(self.user_manager).action_open_funnel_lead()
         self.assertEqual(action["res_id"], self.lead.id)
 
