@@ -15,6 +15,7 @@ class ProjectTask(models.Model):
         help="Won opportunity this delivery task was handed over from.",
     )
     funnel_lead_readable = fields.Boolean(
+        "Opportunity Readable",
         compute="_compute_funnel_lead_readable",
         help="The current user may open the opportunity of this task.",
     )
