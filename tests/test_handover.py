@@ -69,8 +69,8 @@ class TestHandover(FunnelCase):
         )
 
     def _make_won(self, lead):
-        """The one place leads are marked won (stage gates may add requirements)."""
-        lead.action_set_won()
+        """The one place leads are marked won (through the stage gates' checklists)."""
+        super()._make_won(lead)
         self.assertEqual(lead.won_status, "won")
 
     def _wizard_form(self, lead):
