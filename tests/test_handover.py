@@ -19,6 +19,10 @@ class TestHandover(FunnelCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Handover is tested on its own: the standard checklists are made optional (rules
+        # are data), so deals reach won through the Won button without gate fixtures.
+        # The gates themselves are tested in test_gates.py.
+        cls.env["crm.stage.checklist.item"].search([]).required = False
         cls.user_delivery = new_test_user(
             cls.env,
             login="sf_delivery",
@@ -69,8 +73,8 @@ class TestHandover(FunnelCase):
         )
 
     def _make_won(self, lead):
-        """The one place leads are marked won (through the stage gates' checklists)."""
-        super()._make_won(lead)
+        """The one place leads are marked won (checklists are optional in this class)."""
+        lead.action_set_won()
         self.assertEqual(lead.won_status, "won")
 
     def _wizard_form(self, lead):
@@ -587,6 +591,7 @@ class TestHandover(FunnelCase):
         wizard = form.save()
         self.assertEqual(len(wizard.line_ids), 10)
         self.env.invalidate_all()
-        with self.assertQueryCount(sf_salesman_1=256):
+        # 256 for the handover itself, +2 for the stage gate and cadence write hooks
+        with self.assertQueryCount(sf_salesman_1=258):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)
