@@ -107,11 +107,15 @@ def _ensure_reference_data(env):
         team_ids.append(team.id)
 
     Tag = env["crm.tag"]
-    tag_ids = [(Tag.search([("name", "=", name)]) or Tag.create({"name": name})).id for name in TAGS]
+    tag_ids = [
+        (Tag.search([("name", "=", name)]) or Tag.create({"name": name})).id for name in TAGS
+    ]
     env.flush_all()
     return {
         "stage_ids": stage_ids,
-        "stage_names": [env["crm.stage"].browse(sid).with_context(lang="en_US").name for sid in stage_ids],
+        "stage_names": [
+            env["crm.stage"].browse(sid).with_context(lang="en_US").name for sid in stage_ids
+        ],
         "team_ids": team_ids,
         "salesman_ids": salesman_ids,
         "manager_ids": manager_ids,
@@ -248,7 +252,8 @@ def generate(env, n, seed=0.42):
             date_open, day_open, date_closed, day_close, date_last_stage_update,
             date_deadline, create_uid, write_uid, create_date, write_date)
         SELECT l.id,
-               (%(products)s::text[])[1 + (l.rn %% 8)] || ' – ' || coalesce(p.name, 'Prospect ' || l.rn),
+               (%(products)s::text[])[1 + (l.rn %% 8)] || ' – '
+                   || coalesce(p.name, 'Prospect ' || l.rn),
                'opportunity',
                l.outcome IN ('open', 'won'),
                CASE WHEN l.r_misc < 0.5 THEN '0' WHEN l.r_misc < 0.8 THEN '1'
@@ -299,7 +304,8 @@ def generate(env, n, seed=0.42):
         SELECT nextval('mail_message_id_seq') AS message_id, l.id AS lead_id,
                u.partner_id AS author_id, coalesce(l.user_id, 2) AS uid,
                (%(stage_ids)s::int[])[j] AS old_stage, (%(stage_ids)s::int[])[j + 1] AS new_stage,
-               (%(stage_names)s::text[])[j] AS old_name, (%(stage_names)s::text[])[j + 1] AS new_name,
+               (%(stage_names)s::text[])[j] AS old_name,
+               (%(stage_names)s::text[])[j + 1] AS new_name,
                l.create_date + (coalesce(l.date_closed, now()) - l.create_date)
                    * j / (l.stage_idx + CASE WHEN l.outcome = 'won' THEN 0 ELSE 1 END) AS date,
                CASE WHEN j = 4 THEN %(subtype_won)s ELSE %(subtype_stage)s END AS subtype_id
@@ -388,8 +394,8 @@ def generate(env, n, seed=0.42):
         "mail_followers",
         "mail_activity",
     ):
-        cr.execute(f"ANALYZE {table}")  # noqa: S608 - fixed table names
-        cr.execute(f"SELECT count(*) FROM {table}")  # noqa: S608
+        cr.execute(f"ANALYZE {table}")
+        cr.execute(f"SELECT count(*) FROM {table}")
         counts[table] = cr.fetchone()[0]
     timings["analyze_s"] = round(time.perf_counter() - t0, 2)
     env.invalidate_all()
@@ -402,7 +408,7 @@ def main(argv=None):
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("-n", "--leads", type=int, default=10000)
     args = parser.parse_args(argv)
-    from bench import odoo_env  # noqa: PLC0415
+    from bench import odoo_env
 
     odoo_env.setup(args.config)
     start = time.perf_counter()

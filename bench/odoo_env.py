@@ -13,7 +13,7 @@ ODOO_LOG_LEVEL = "warn"
 
 def setup(config_path, log_level=ODOO_LOG_LEVEL):
     """Load the project's odoo.conf (addons path, DB credentials)."""
-    from odoo.tools import config  # noqa: PLC0415 - Odoo is importable only at run time
+    from odoo.tools import config
 
     config.parse_config(["-c", config_path, f"--log-level={log_level}"], setup_logging=True)
     logging.getLogger("odoo.modules.loading").setLevel(logging.WARNING)
@@ -22,8 +22,8 @@ def setup(config_path, log_level=ODOO_LOG_LEVEL):
 @contextlib.contextmanager
 def environment(dbname, uid=None, context=None, commit=False):
     """Yield an environment on ``dbname``; commit only when ``commit`` is True."""
-    from odoo import SUPERUSER_ID, api  # noqa: PLC0415
-    from odoo.modules.registry import Registry  # noqa: PLC0415
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
 
     registry = Registry(dbname)
     with registry.cursor() as cr:

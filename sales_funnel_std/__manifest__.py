@@ -15,6 +15,7 @@
     ],
     "demo": [],
     "images": ["static/description/icon.png"],
+    "pre_init_hook": "pre_init_hook",
     "installable": True,
     "application": False,
 }
