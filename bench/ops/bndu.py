@@ -16,20 +16,26 @@ OPEN_OPPORTUNITIES = "active AND type = 'opportunity' AND won_status = 'pending'
 
 # Deterministic scores 1..5 from the lead id: a spread over grades A, B and C.
 SET_SCORES = """
+    WITH scored AS (
+        SELECT lead.id,
+               1 + lead.id %% 5 AS b, 1 + (lead.id / 5) %% 5 AS n,
+               1 + (lead.id / 25) %% 5 AS d, 1 + (lead.id / 125) %% 5 AS u,
+               c.bndu_weight_budget AS wb, c.bndu_weight_need AS wn,
+               c.bndu_weight_decision AS wd, c.bndu_weight_urgency AS wu,
+               c.bndu_threshold_a AS ta, c.bndu_threshold_b AS tb
+          FROM crm_lead lead
+          JOIN res_company c ON c.id = COALESCE(lead.company_id, %(company)s)
+    ), totals AS (
+        SELECT *, b * wb + n * wn + d * wd + u * wu AS total FROM scored
+    )
     UPDATE crm_lead lead
-       SET bndu_budget = (1 + lead.id %% 5)::text,
-           bndu_need = (1 + (lead.id / 5) %% 5)::text,
-           bndu_decision = (1 + (lead.id / 25) %% 5)::text,
-           bndu_urgency = (1 + (lead.id / 125) %% 5)::text,
-           bndu_total = s.total,
-           bndu_grade = CASE WHEN s.total >= c.bndu_threshold_a THEN 'a'
-                             WHEN s.total >= c.bndu_threshold_b THEN 'b' ELSE 'c' END
-      FROM res_company c,
-           LATERAL (SELECT (1 + lead.id %% 5) * c.bndu_weight_budget
-                         + (1 + (lead.id / 5) %% 5) * c.bndu_weight_need
-                         + (1 + (lead.id / 25) %% 5) * c.bndu_weight_decision
-                         + (1 + (lead.id / 125) %% 5) * c.bndu_weight_urgency AS total) s
-     WHERE c.id = COALESCE(lead.company_id, %(company)s)
+       SET bndu_budget = t.b::text, bndu_need = t.n::text,
+           bndu_decision = t.d::text, bndu_urgency = t.u::text,
+           bndu_total = t.total,
+           bndu_grade = CASE WHEN t.total >= t.ta THEN 'a'
+                             WHEN t.total >= t.tb THEN 'b' ELSE 'c' END
+      FROM totals t
+     WHERE lead.id = t.id
 """
 
 
