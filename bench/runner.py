@@ -106,6 +106,12 @@ def db_drop(dbname):
 
 def db_copy(source, target):
     db_drop(target)
+    # CREATE DATABASE ... TEMPLATE needs the source without connections
+    pg(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        [source],
+    )
     pg(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
     if filestore(source).is_dir():
         shutil.copytree(filestore(source), filestore(target))

@@ -93,7 +93,7 @@ def write_score_one_lead(env, ctx):
                 lead.write({"bndu_budget": "4"})
             else:
                 lead.write({"expected_revenue": 10000.0 + i})
-            lead.env.flush_all()
+            lead.env.cr.flush()  # each save is its own request: flush + tracking
         return len(leads)
 
     return run
