@@ -465,8 +465,17 @@ a copy on which `sales_funnel_std` is installed — that install, the upgrade an
 uninstall on a copy are rows of the table. Each operation runs in its own process and is
 rolled back. Columns: wall time of the timed section with the addon and on vanilla,
 their ratio, SQL queries of the timed section (addon / vanilla), peak RSS of the process,
-RSS growth during the timed section, throughput. Sections are rewritten by the runner;
-one per N.
+RSS growth during the timed section, throughput. Timings are the best of 3 runs
+(`BENCH_REPEAT`) on a machine shared with other jobs: compare ratios and query counts
+rather than absolute times. Sections below are rewritten by the runner, one per N;
+logs and JSON of the last run are in `bench/results/`.
+
+Adding an operation: a module `bench/ops/<feature>.py` with functions decorated by
+`bench.registry.operation(name, vanilla=..., user="admin"|"manager"|"salesman",
+unit=..., target=...)`; see the docstring of `bench/registry.py`. The data:
+`bench/generate.py` (4 teams of 1 manager + 5 salesmen, logins `bench_manager_<t>`,
+`bench_salesman_<t>_<s>`; ~50 % open leads over 4 stages, 20 % won, 25 % lost, 5 %
+archived over 12 months; `stage_id` tracking history, followers, activities).
 """
 
 
