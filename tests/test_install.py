@@ -192,29 +192,38 @@ class TestInstallPrefill(FunnelCase):
         )
         self.assertEqual(cr.fetchall(), before, "existing leads must be left untouched")
 
-        lead_fields = {col: f for (table, col), f in fields.items() if table == "crm_lead"}
-        self.assertIn("bndu_grade", lead_fields)
-        cr.execute(
-            SQL(
-                "SELECT id, %s FROM crm_lead WHERE id IN %s",
-                SQL(", ").join(SQL.identifier(col) for col in lead_fields),
-                ids,
+        by_table = {}
+        for (table, column), field in fields.items():
+            by_table.setdefault(table, {})[column] = field
+        self.assertIn("bndu_grade", by_table["crm_lead"])
+        self.assertIn("bndu_total", by_table["crm_lead"])
+        mismatches, checked = [], {}
+        for table, table_fields in by_table.items():
+            # the newest 2,000 rows: on crm_lead, the leads of every stage made above
+            cr.execute(
+                SQL(
+                    "SELECT id, %s FROM %s ORDER BY id DESC LIMIT 2000",
+                    SQL(", ").join(SQL.identifier(col) for col in table_fields),
+                    SQL.identifier(table),
+                )
             )
-        )
-        prefilled = {row[0]: row[1:] for row in cr.fetchall()}
-        # what the ORM computes for those leads, from scratch
-        self.env.invalidate_all()
-        leads = self.leads.with_env(self.env)
-        for field in lead_fields.values():
-            self.env.add_to_compute(field, leads)
-        mismatches = []
-        for lead in leads:
-            for i, (column, field) in enumerate(lead_fields.items()):
-                orm = _plain(field, lead[column])
-                raw = _plain(field, prefilled[lead.id][i])
-                if orm != raw:
-                    mismatches.append((lead.id, column, raw, orm))
+            prefilled = {row[0]: row[1:] for row in cr.fetchall()}
+            checked[table] = set(prefilled)
+            # what the ORM computes for those rows, from scratch
+            self.env.invalidate_all()
+            model = next(iter(table_fields.values())).model_name
+            records = self.env[model].with_context(active_test=False).browse(list(prefilled))
+            for field in table_fields.values():
+                self.env.add_to_compute(field, records)
+            for record in records:
+                for i, (column, field) in enumerate(table_fields.items()):
+                    orm = _plain(field, record[column])
+                    raw = _plain(field, prefilled[record.id][i])
+                    if orm != raw:
+                        mismatches.append((table, record.id, column, raw, orm))
         self.assertFalse(mismatches[:10], "prefill (SQL) != compute (ORM)")
+        self.assertLessEqual(set(self.leads.ids), checked["crm_lead"], "all stages checked")
+        leads = self.leads.with_env(self.env)
         self.assertEqual(set(leads.mapped("bndu_grade")), {"none"})
         self.assertEqual(set(leads.mapped("bndu_total")), {0.0})
 
