@@ -426,15 +426,13 @@ def machine_description():
     cpus = re.search(r"^CPU\(s\):\s*(\d+)", lscpu, re.MULTILINE)
     mem = re.search(r"Mem:\s+(\S+)", run(["free", "-h"]))
     pg_version = pg("SHOW server_version", fetch=True)[0][0]
-    odoo_version = "?"
-    release = Path((BUILD_DIR / "odoo_bin").read_text().strip()).parent / "odoo" / "release.py"
-    if release.exists():
-        found = re.search(r"^version_info = \((.*)\)", release.read_text(), re.MULTILINE)
-        odoo_version = found.group(1) if found else "?"
+    odoo_version = (
+        run([sys.executable, "-c", "import odoo.release as r; print(r.version)"]).strip() or "?"
+    )
     return (
         f"{model.group(1).strip() if model else platform.processor()}, "
         f"{cpus.group(1) if cpus else os.cpu_count()} CPUs, {mem.group(1) if mem else '?'} RAM "
-        f"(shared with other jobs); PostgreSQL {pg_version}; Odoo ({odoo_version}); "
+        f"(shared with other jobs); PostgreSQL {pg_version}; Odoo {odoo_version}; "
         f"Python {platform.python_version()}"
     )
 
