@@ -177,7 +177,7 @@ def ensure_vanilla(n):
         raise RuntimeError(f"installing crm on {dbname} failed:\n{tail(f'vanilla_{n}_install')}")
     out = RESULTS_DIR / "logs" / f"generate_{n}.json"
     start = time.perf_counter()
-    with open(out, "w") as stdout:
+    with open(out, "w") as stdout, open(RESULTS_DIR / "logs" / f"generate_{n}.log", "w") as err:
         proc = subprocess.run(
             [
                 sys.executable,
@@ -192,6 +192,7 @@ def ensure_vanilla(n):
             ],
             cwd=REPO_ROOT,
             stdout=stdout,
+            stderr=err,
             check=False,
         )
     if proc.returncode:
