@@ -20,6 +20,7 @@ Exit status 1 when any row FAILED.
 """
 
 import argparse
+import contextlib
 import datetime
 import hashlib
 import json
@@ -55,17 +56,17 @@ def log(message):
 # ---------------------------------------------------------------------------
 
 
-def pg_connect():
+def pg_connect(dbname="postgres"):
     import psycopg2
 
     conn = psycopg2.connect(
-        dbname="postgres",
+        dbname=dbname,
         host=os.environ.get("PGHOST", "localhost"),
         port=os.environ.get("PGPORT", "5432"),
         user=os.environ.get("PGUSER", "odoo"),
         password=os.environ.get("PGPASSWORD", "odoo"),
     )
-    conn.autocommit = True
+    conn.autocommit = dbname == "postgres"
     return conn
 
 
@@ -217,6 +218,10 @@ def install_rows(n, vanilla_db):
     for label, flag in (("install", "-i"), ("upgrade", "-u")):
         name = f"{label} {MODULE} on the existing database"
         log(f"{name} ({n} leads)")
+        if label == "upgrade":
+            with db_cursor(addon_db) as cr:
+                cr.execute(USER_DATA_SET)
+                user_rows = cr.rowcount
         seconds, rss, status = measured(
             odoo_cmd("-d", addon_db, flag, MODULE, "--stop-after-init", "--log-level=warn"),
             f"addon_{n}_{label}",
@@ -235,10 +240,49 @@ def install_rows(n, vanilla_db):
             row["error"] = tail(f"addon_{n}_{label}")
         else:
             row["note"] = target_note(seconds, rss)
+        if label == "upgrade" and not status:
+            # the scores users entered survive the upgrade; then back to the generated state
+            with db_cursor(addon_db) as cr:
+                cr.execute(USER_DATA_CHECK)
+                kept = cr.fetchone()[0]
+                cr.execute(USER_DATA_RESET)
+            row["note"] += f"; user scores kept on {kept}/{user_rows} leads"
+            if kept != user_rows:
+                row["ok"] = False
+                row["error"] = f"upgrade lost user data: {kept}/{user_rows} scored leads intact"
         rows.append(row)
         if status and label == "install":
             break
     return addon_db, rows
+
+
+# scores "entered by users" on 1 lead in 50 before the upgrade, checked after it
+USER_DATA_SET = """
+    UPDATE crm_lead SET bndu_budget = '5', bndu_need = '5', bndu_decision = '5',
+                        bndu_urgency = '4', bndu_total = 19, bndu_grade = 'a'
+     WHERE id % 50 = 0
+"""
+USER_DATA_CHECK = """
+    SELECT count(*) FROM crm_lead
+     WHERE id % 50 = 0 AND bndu_budget = '5' AND bndu_need = '5' AND bndu_decision = '5'
+       AND bndu_urgency = '4' AND bndu_total = 19 AND bndu_grade = 'a'
+"""
+USER_DATA_RESET = """
+    UPDATE crm_lead SET bndu_budget = NULL, bndu_need = NULL, bndu_decision = NULL,
+                        bndu_urgency = NULL, bndu_total = 0, bndu_grade = 'none'
+     WHERE id % 50 = 0
+"""
+
+
+@contextlib.contextmanager
+def db_cursor(dbname):
+    conn = pg_connect(dbname)
+    try:
+        with conn.cursor() as cr:
+            yield cr
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def target_note(seconds, rss):
