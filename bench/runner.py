@@ -98,7 +98,7 @@ def filestore(dbname):
 def db_drop(dbname):
     pg(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        "WHERE datname = %s AND pid <> pg_backend_pid() AND usename = current_user",
         [dbname],
     )
     pg(f'DROP DATABASE IF EXISTS "{dbname}"')
@@ -110,7 +110,7 @@ def db_copy(source, target):
     # CREATE DATABASE ... TEMPLATE needs the source without connections
     pg(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = %s AND pid <> pg_backend_pid()",
+        "WHERE datname = %s AND pid <> pg_backend_pid() AND usename = current_user",
         [source],
     )
     pg(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
@@ -547,7 +547,10 @@ def main(argv=None):
     if all(row["ok"] for row in rows):
         rows += op_rows(n, addon_db, vanilla_db, args.ops)
         if not args.ops or re.search(args.ops, "uninstall"):
-            rows.append(uninstall_row(n, addon_db))
+            try:
+                rows.append(uninstall_row(n, addon_db))
+            except Exception as exc:
+                rows.append({"op": f"uninstall {MODULE}", "n": n, "ok": False, "error": str(exc)})
     table = markdown_table(rows)
     print(f"\nsales_funnel_std benchmarks, N = {n:,}\n\n{table}\n")
     command = f"N={n} make bench" + (f" OPS='{args.ops}'" if args.ops else "")
