@@ -43,6 +43,7 @@
     "demo": [],
     "images": ["static/description/icon.png"],
     "post_init_hook": "post_init_hook",
+    "pre_init_hook": "pre_init_hook",
     "installable": True,
     "application": False,
 }
