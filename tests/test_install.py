@@ -30,6 +30,8 @@ class TestInstallPrefill(FunnelCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # leads "entered before the addon existed": no checklist applies to them
+        cls.env["crm.stage.checklist.item"].search([]).required = False
         stages = cls.env["crm.stage"].search([("is_won", "=", False)], order="sequence")[:3]
         won = cls.env["crm.stage"].search([("is_won", "=", True)], limit=1)
         lost_reason = cls.env["crm.lost.reason"].create({"name": "Bench: price"})
