@@ -19,7 +19,7 @@ def _pick(page, field, value):
 def test_salesman_scores_lead_grade_badge_appears(page_factory):
     page = page_factory.login("e2e_salesman")
     _open_pipeline_card(page, "E2E Score me")
-    page.get_by_role("tab", name="Qualification").click()
+    page.get_by_role("tab", name="BNDU Qualification").click()
     for field, value in (
         ("bndu_budget", "5"),
         ("bndu_need", "5"),
@@ -40,7 +40,7 @@ def test_salesman_scores_lead_grade_badge_appears(page_factory):
 def test_zh_cn_salesman_sees_chinese_labels(page_factory):
     page = page_factory.login("e2e_salesman_zh", locale="zh-CN")
     _open_pipeline_card(page, "E2E 评分线索")
-    page.get_by_role("tab", name="意向评估").click()
+    page.get_by_role("tab", name="BNDU 意向评估").click()
     expect(page.locator(".o_form_view")).to_contain_text("预算（B）")
     expect(page.locator(".o_form_view")).to_contain_text("5 – 预算明确且匹配方案报价")
     for field in ("bndu_budget", "bndu_need", "bndu_decision", "bndu_urgency"):
