@@ -106,14 +106,18 @@ class CrmLead(models.Model):
 
     @api.depends(*BNDU_SCORE_FIELDS, "company_id")
     def _compute_bndu_grade(self):
-        default_company = self._bndu_default_company()
+        default_company = None  # looked up only when a scored lead has no company
         for lead in self:
             scores = [lead[fname] for fname in BNDU_SCORE_FIELDS]
             if not all(scores):
                 lead.bndu_total = 0.0
                 lead.bndu_grade = "none"
                 continue
-            rules = lead.company_id or default_company
+            rules = lead.company_id
+            if not rules:
+                if default_company is None:
+                    default_company = self._bndu_default_company()
+                rules = default_company
             weights = [rules[fname] for fname in BNDU_WEIGHT_FIELDS]
             total = sum(int(score) * weight for score, weight in zip(scores, weights, strict=True))
             lead.bndu_total = total
