@@ -177,6 +177,8 @@ class CrmLead(models.Model):
         for item in items:
             items_by_stage[item.stage_id].append(item)
         leads = self.browse(lead.id for lead in to_check)
+        # sudo: the gate must see every line of the leads being moved, whatever the
+        # record rules of the mover; only (lead, item) pairs are read, nothing is returned
         done_pairs = {
             (line["lead_id"], line["item_id"])
             for line in self.env["crm.lead.checklist.line"]
@@ -311,6 +313,7 @@ class CrmLead(models.Model):
         Line.invalidate_model()
         self.invalidate_recordset(["checklist_line_ids"])
         if field_rows:
+            # sudo: checklist configuration is read to evaluate field items; no user data
             Item = self.env["crm.stage.checklist.item"].sudo()
             done_ids = [
                 line_id
@@ -371,6 +374,7 @@ class CrmLead(models.Model):
 
     @tools.ormcache()
     def _funnel_field_item_names(self):
+        # sudo: configuration read (field names checked by items), cached registry-wide
         items = self.env["crm.stage.checklist.item"].sudo().search([("kind", "=", "field")])
         return frozenset(items.field_id.mapped("name"))
 
@@ -384,6 +388,7 @@ class CrmLead(models.Model):
         leads = self.filtered("checklist_required_count")
         if not leads or not (self._funnel_field_item_names() & set(vals)):
             return
+        # sudo: system bookkeeping of the progress of leads the user just wrote
         lines = (
             self.env["crm.lead.checklist.line"]
             .sudo()
@@ -440,6 +445,7 @@ class CrmLead(models.Model):
         ]
         lines = (existing | Line.create(vals_list)).filtered(lambda line: line.kind != "field")
         for line in lines.filtered(lambda line: line.kind == "document"):
+            # sudo: fixture/demo helper only (documented above), never a user action
             attachment = (
                 self.env["ir.attachment"]
                 .sudo()

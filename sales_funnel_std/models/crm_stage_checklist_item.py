@@ -163,6 +163,8 @@ class CrmStageChecklistItem(models.Model):
         items = self.filtered("active")
         if not items:
             return
+        # sudo: lines must exist for every lead in the stage, not only those the
+        # configuring manager can see; only checklist lines are created
         leads = (
             self.env["crm.lead"]
             .sudo()
