@@ -113,6 +113,9 @@ def builtin_export(env, ctx):
     from odoo import http
     from odoo.addons.web.controllers.export import ExcelExport
 
+    # set-up (rolled back): the list export menu needs the "Access to export" right
+    env.user.sudo().group_ids |= env.ref("base.group_allow_export")
+
     Lead = env["crm.lead"].with_context(active_test=False)
     names = EXPORT_FIELDS + [name for name in OPTIONAL_FIELDS if name in Lead._fields]
     fields_info = Lead.fields_get(names, ["string", "type"])

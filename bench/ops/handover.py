@@ -60,6 +60,9 @@ def handover_twenty_tasks(env, ctx):
                 "res_id": lead.id,
             }
         )
+    # set-up: the deal went through the funnel (scores set, checklists done), then won
+    lead.write({"bndu_budget": "5", "bndu_need": "5", "bndu_decision": "4", "bndu_urgency": "4"})
+    lead._funnel_complete_checklists()
     lead.action_set_won()
     wizard = (
         env["crm.lead.handover"]

@@ -129,10 +129,19 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def write(self, vals):
+        if not any(fname in vals for fname in ("active", "stage_id", "user_id")):
+            return super().write(vals)
+
+        def state(lead):
+            return (lead.active, lead.won_status, lead.user_id.id)
+
+        before = {lead.id: state(lead) for lead in self}
         res = super().write(vals)
-        if any(fname in vals for fname in ("active", "stage_id", "user_id")):
-            # won / lost / archived / unassigned: clean up; re-assigned: move; restored: catch up
-            self._cadence_sync()
+        # won / lost / archived / unassigned: clean up; re-assigned: move; restored: catch
+        # up. An ordinary stage move changes none of these and costs nothing here.
+        changed = self.filtered(lambda lead: state(lead) != before[lead.id])
+        if changed:
+            changed._cadence_sync()
         return res
 
     def _merge_dependences_history(self, opportunities):

@@ -314,11 +314,18 @@ class CrmLead(models.Model):
         self.invalidate_recordset(["checklist_line_ids"])
         if field_rows:
             # sudo: checklist configuration is read to evaluate field items; no user data
-            Item = self.env["crm.stage.checklist.item"].sudo()
+            items = (
+                self.env["crm.stage.checklist.item"]
+                .sudo()
+                .browse({item_id for _line, _lead, item_id, _kind in field_rows})
+            )
+            # iterate recordsets (not browse per id) so items and leads are prefetched
+            item_by_id = {item.id: item for item in items}
+            lead_by_id = {lead.id: lead for lead in self}
             done_ids = [
                 line_id
                 for line_id, lead_id, item_id, _kind in field_rows
-                if Item.browse(item_id)._is_set_on(self.browse(lead_id))
+                if item_by_id[item_id]._is_set_on(lead_by_id[lead_id])
             ]
             if done_ids:
                 self.env.cr.execute(
