@@ -160,11 +160,11 @@ class FunnelXlsxExport:
     # COLUMNS (one line per column; ``requires`` = fields of other features)
     # ------------------------------------------------------------
 
-    def _pipeline_columns(self):
+    def _lead_identity_columns(self):
+        """Opportunity name and customer: the first columns of the lead sheets."""
         _ = self.env._
-        lead = "crm.lead"
         return [
-            Column(self._label(lead, "name"), "text", 30, SQL("lead.name")),
+            Column(self._label("crm.lead", "name"), "text", 30, SQL("lead.name")),
             Column(
                 _("Customer"),
                 "text",
@@ -174,13 +174,23 @@ class FunnelXlsxExport:
                     self._name_sql("res.partner", SQL("lead.partner_id")),
                 ),
             ),
+        ]
+
+    def _salesperson_column(self):
+        return Column(
+            self._label("crm.lead", "user_id"),
+            "text",
+            20,
+            self._name_sql("res.users", SQL("lead.user_id")),
+        )
+
+    def _pipeline_columns(self):
+        _ = self.env._
+        lead = "crm.lead"
+        return [
+            *self._lead_identity_columns(),
             Column(_("Contact"), "text", 20, SQL("lead.contact_name")),
-            Column(
-                self._label(lead, "user_id"),
-                "text",
-                20,
-                self._name_sql("res.users", SQL("lead.user_id")),
-            ),
+            self._salesperson_column(),
             Column(
                 self._label(lead, "team_id"),
                 "text",
@@ -321,22 +331,8 @@ class FunnelXlsxExport:
             return Column(self._label(lead, fname), kind, width, sql, ((lead, fname),))
 
         return [
-            Column(self._label(lead, "name"), "text", 30, SQL("lead.name")),
-            Column(
-                _("Customer"),
-                "text",
-                28,
-                SQL(
-                    "COALESCE(%s, lead.partner_name)",
-                    self._name_sql("res.partner", SQL("lead.partner_id")),
-                ),
-            ),
-            Column(
-                self._label(lead, "user_id"),
-                "text",
-                20,
-                self._name_sql("res.users", SQL("lead.user_id")),
-            ),
+            *self._lead_identity_columns(),
+            self._salesperson_column(),
             Column(_("Won On"), "date", 12, self._date_sql(SQL("lead.date_closed"))),
             opt("contract_number", "text", 16),
             opt(
