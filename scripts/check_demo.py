@@ -1,6 +1,9 @@
 # Checks the demo story of a database installed with demo data (issue 8).
-# Usage: $VENV/bin/python $(cat .build/odoo_bin) shell -c .build/odoo.conf -d <db> --no-http < scripts/check_demo.py
+# Usage: $VENV/bin/python $(cat .build/odoo_bin) shell -c .build/odoo.conf -d <db> \
+#            --no-http < scripts/check_demo.py
 # Prints one line per case and "DEMO OK" when every case is present (read-only).
+from datetime import date, timedelta
+
 env = env  # noqa: F821 - provided by odoo-bin shell
 
 failures = []
@@ -49,14 +52,12 @@ check("demo users", all(users.values()))
 check("salesman2 in zh_CN", users["salesman2"].lang == "zh_CN")
 check("manager is sales manager", users["manager"].has_group("sales_team.group_sale_manager"))
 
-tomorrow = env["crm.lead"]._fields["sla_deadline"].type and (
-    __import__("datetime").date.today() + __import__("datetime").timedelta(days=1)
-)
+tomorrow = date.today() + timedelta(days=1)
 due_tomorrow = leads.filtered(
-    lambda l: (
-        l.bndu_grade == "a"
-        and l.sla_state == "pending"
-        and l.cadence_activity_id.date_deadline == tomorrow
+    lambda lead: (
+        lead.bndu_grade == "a"
+        and lead.sla_state == "pending"
+        and lead.cadence_activity_id.date_deadline == tomorrow
     )
 )
 check(
@@ -64,13 +65,13 @@ check(
     len(due_tomorrow) >= 2,
     str(due_tomorrow.mapped("name")),
 )
-breached = leads.filtered(lambda l: l.bndu_grade == "b" and l.sla_state == "breached")
+breached = leads.filtered(lambda lead: lead.bndu_grade == "b" and lead.sla_state == "breached")
 check("B lead with SLA breached", bool(breached), str(breached.mapped("name")))
-nurture = leads.filtered(lambda l: l.bndu_grade == "c" and l.is_nurture and l.active)
+nurture = leads.filtered(lambda lead: lead.bndu_grade == "c" and lead.is_nurture and lead.active)
 check("C leads in the nurture pool", bool(nurture), str(nurture.mapped("name")))
 blocked = ref("crm_lead_apex_pdm_demo")
 missing = blocked.checklist_line_ids.filtered(
-    lambda l: l.is_current_stage and l.required and not l.is_done
+    lambda line: line.is_current_stage and line.required and not line.is_done
 )
 check(
     "blocked at need discovery, requirements list missing",
@@ -80,7 +81,7 @@ check(
     str(missing.mapped("name")),
 )
 nego = ref("crm_lead_hengxin_mes_demo")
-minutes = nego.checklist_line_ids.filtered(lambda l: l.document_role == "minutes")
+minutes = nego.checklist_line_ids.filtered(lambda line: line.document_role == "minutes")
 check(
     "negotiation with signed minutes",
     nego.stage_id.funnel_role == "negotiation"
@@ -99,11 +100,11 @@ check(
     and won.handover_task_count >= 3,
     f"{won.handover_project_id.name} {won.handover_task_count}",
 )
-lost = leads.filtered(lambda l: l.won_status == "lost")
+lost = leads.filtered(lambda lead: lead.won_status == "lost")
 check(
     "lost deals with reason",
     lost and all(lost.mapped("lost_reason_id")),
-    str([(l.name, l.lost_reason_id.name) for l in lost]),
+    str([(lead.name, lead.lost_reason_id.name) for lead in lost]),
 )
 followups = env["crm.lead.followup"].search([("lead_id", "in", leads.ids)])
 check(
