@@ -91,7 +91,9 @@ def pipeline(page, name, all_leads=True):
         facets = page.locator(".o_searchview_facet .o_facet_remove")
         while facets.count():
             facets.first.click()
-        page.wait_for_selector(".o_kanban_renderer .o_kanban_record")
+        # an empty "My Pipeline" shows sample cards: wait for the real ones
+        expect(page.locator(".o_view_sample_data")).to_have_count(0)
+        expect(page.locator(".o_kanban_record", has_text="Fleet tracking platform")).to_be_visible()
     shot(page, name)
 
 
