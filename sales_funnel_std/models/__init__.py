@@ -18,3 +18,4 @@ from . import (
     res_config_settings,
     res_config_settings_handover,
 )
+from . import crm_lead_demo

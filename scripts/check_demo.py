@@ -1,0 +1,125 @@
+# Checks the demo story of a database installed with demo data (issue 8).
+# Usage: $VENV/bin/python $(cat .build/odoo_bin) shell -c .build/odoo.conf -d <db> \
+#            --no-http < scripts/check_demo.py
+# Prints one line per case and "DEMO OK" when every case is present (read-only).
+from datetime import date, timedelta
+
+env = env  # noqa: F821 - provided by odoo-bin shell
+
+failures = []
+
+
+def check(label, condition, detail=""):
+    print(f"{'ok  ' if condition else 'FAIL'} {label} {detail}")
+    if not condition:
+        failures.append(label)
+
+
+def ref(xmlid):
+    return env.ref(f"sales_funnel_std.{xmlid}")
+
+
+Lead = env["crm.lead"].with_context(active_test=False)
+leads = Lead.search(
+    [
+        (
+            "id",
+            "in",
+            [
+                r.res_id
+                for r in env["ir.model.data"].search(
+                    [("module", "=", "sales_funnel_std"), ("model", "=", "crm.lead")]
+                )
+            ],
+        )
+    ]
+)
+check("about 40 demo opportunities", len(leads) >= 38, f"({len(leads)})")
+roles = set(leads.stage_id.mapped("funnel_role"))
+check("all six standard stages used", len(roles) == 6, str(sorted(roles)))
+check("all grades used", set(leads.mapped("bndu_grade")) == {"a", "b", "c", "none"})
+check(
+    "Chinese and English company names",
+    any("有限公司" in n for n in leads.partner_id.mapped("commercial_company_name") if n)
+    and any("Ltd" in n for n in leads.partner_id.mapped("commercial_company_name") if n),
+)
+
+users = {
+    login: env["res.users"].search([("login", "=", login)])
+    for login in ("manager", "salesman1", "salesman2")
+}
+check("demo users", all(users.values()))
+check("salesman2 in zh_CN", users["salesman2"].lang == "zh_CN")
+check("manager is sales manager", users["manager"].has_group("sales_team.group_sale_manager"))
+
+tomorrow = date.today() + timedelta(days=1)
+due_tomorrow = leads.filtered(
+    lambda lead: (
+        lead.bndu_grade == "a"
+        and lead.sla_state == "pending"
+        and lead.cadence_activity_id.date_deadline == tomorrow
+    )
+)
+check(
+    "A leads with first contact due tomorrow",
+    len(due_tomorrow) >= 2,
+    str(due_tomorrow.mapped("name")),
+)
+breached = leads.filtered(lambda lead: lead.bndu_grade == "b" and lead.sla_state == "breached")
+check("B lead with SLA breached", bool(breached), str(breached.mapped("name")))
+nurture = leads.filtered(lambda lead: lead.bndu_grade == "c" and lead.is_nurture and lead.active)
+check("C leads in the nurture pool", bool(nurture), str(nurture.mapped("name")))
+blocked = ref("crm_lead_apex_pdm_demo")
+missing = blocked.checklist_line_ids.filtered(
+    lambda line: line.is_current_stage and line.required and not line.is_done
+)
+check(
+    "blocked at need discovery, requirements list missing",
+    blocked.stage_id.funnel_role == "discovery"
+    and blocked.checklist_blocked
+    and missing.mapped("document_role") == ["requirements"],
+    str(missing.mapped("name")),
+)
+nego = ref("crm_lead_hengxin_mes_demo")
+minutes = nego.checklist_line_ids.filtered(lambda line: line.document_role == "minutes")
+check(
+    "negotiation with signed minutes",
+    nego.stage_id.funnel_role == "negotiation"
+    and minutes.is_done
+    and minutes.attachment_ids
+    and minutes.confirmed_partner_id
+    and minutes.confirmed_date,
+    f"{minutes.confirmed_partner_id.name} {minutes.confirmed_date}",
+)
+won = ref("crm_lead_huatuo_erp_demo")
+check(
+    "won deal handed over (project + tasks)",
+    won.won_status == "won"
+    and won.handover_state == "done"
+    and won.handover_project_id
+    and won.handover_task_count >= 3,
+    f"{won.handover_project_id.name} {won.handover_task_count}",
+)
+lost = leads.filtered(lambda lead: lead.won_status == "lost")
+check(
+    "lost deals with reason",
+    lost and all(lost.mapped("lost_reason_id")),
+    str([(lead.name, lead.lost_reason_id.name) for lead in lost]),
+)
+followups = env["crm.lead.followup"].search([("lead_id", "in", leads.ids)])
+check(
+    "follow-ups in several channels",
+    len(set(followups.mapped("channel"))) >= 4,
+    f"({len(followups)} records, {sorted(set(followups.mapped('channel')))})",
+)
+history = env["crm.lead.stage.history"].search([("lead_id", "in", leads.ids)])
+span = (max(history.mapped("date_in")) - min(history.mapped("date_in"))).days
+check("stage history spans a few months", span >= 90, f"({len(history)} stays, {span} days)")
+report = (
+    env["crm.funnel.report"]._read_group([], ["funnel_role"], ["__count"])
+    if "crm.funnel.report" in env
+    else []
+)
+check("funnel report non-empty", len(report) >= 5, str(report))
+
+print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")
