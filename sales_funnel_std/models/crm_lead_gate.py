@@ -214,8 +214,9 @@ class CrmLead(models.Model):
 
     @api.model
     def _funnel_missing_text(self, blocking):
+        # env._ (not _): inside a generator _() cannot find the user's language
         return "\n".join(
-            _(
+            self.env._(
                 "%(stage)s: %(items)s",
                 stage=stage.name,
                 items=", ".join(item.name for item in items),
