@@ -49,5 +49,7 @@ def test_salesman_marks_won_and_hands_over(page_factory):
     expect(rows.first).to_contain_text(PROJECT)
     page.locator(".o_breadcrumb a", has_text=LEAD).click()
     page.locator("button[name=action_view_handover_project]").click()
-    expect(page.locator(".o_form_view div[name=name] input")).to_have_value(PROJECT)
-    expect(page.locator(".o_form_view div[name=user_id]")).to_contain_text("E2E Delivery Manager")
+    expect(page.locator(".o_breadcrumb")).to_contain_text(PROJECT)
+    expect(page.locator(".o_form_view div[name=user_id] input")).to_have_value(
+        "E2E Delivery Manager"
+    )
