@@ -1,38 +1,38 @@
 # Test users and data for the browser tests; piped into `odoo-bin shell` by scripts/e2e.sh.
 # (A script run once against a throwaway database: the commit at the end is intended.)
+# Every lead is prepared the way a real rep would have left it: scores, customer, revenue and
+# the checklists of the stages already passed (the stage gate refuses anything less).
 env = env  # noqa: F821 - provided by odoo-bin shell
 
 Users = env["res.users"].with_context(no_reset_password=True)
-salesman = Users.create(
-    {
-        "name": "E2E Salesman",
-        "login": "e2e_salesman",
-        "password": "e2e_salesman",
-        "lang": "en_US",
-        "tz": "UTC",
-        "group_ids": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
-    }
+salesman_group = env.ref("sales_team.group_sale_salesman")
+project_user_group = env.ref("project.group_project_user")
+
+
+def _user(name, login, groups, lang="en_US", tz="UTC"):
+    return Users.create(
+        {
+            "name": name,
+            "login": login,
+            "password": login,
+            "lang": lang,
+            "tz": tz,
+            "group_ids": [(6, 0, groups.ids)],
+        }
+    )
+
+
+salesman = _user("E2E Salesman", "e2e_salesman", salesman_group)
+salesman_zh = _user("E2E 销售", "e2e_salesman_zh", salesman_group, "zh_CN", "Asia/Shanghai")
+# the sales manager also administers projects: he follows delivery from the lead's smart
+# buttons (the delivery project is private to its followers; salesmen do not see it)
+manager = _user(
+    "E2E Manager",
+    "e2e_manager",
+    env.ref("sales_team.group_sale_manager") | env.ref("project.group_project_manager"),
 )
-salesman_zh = Users.create(
-    {
-        "name": "E2E 销售",
-        "login": "e2e_salesman_zh",
-        "password": "e2e_salesman_zh",
-        "lang": "zh_CN",
-        "tz": "Asia/Shanghai",
-        "group_ids": [(6, 0, [env.ref("sales_team.group_sale_salesman").id])],
-    }
-)
-manager = Users.create(
-    {
-        "name": "E2E Manager",
-        "login": "e2e_manager",
-        "password": "e2e_manager",
-        "lang": "en_US",
-        "tz": "UTC",
-        "group_ids": [(6, 0, [env.ref("sales_team.group_sale_manager").id])],
-    }
-)
+_user("E2E Delivery Manager", "e2e_delivery", project_user_group)
+
 team = env["crm.team"].create(
     {
         "name": "E2E Team",
@@ -41,24 +41,67 @@ team = env["crm.team"].create(
     }
 )
 partner = env["res.partner"].create({"name": "E2E Customer Ltd", "is_company": True})
-Lead = env["crm.lead"]
-Lead.create(
-    [
-        {
-            "name": "E2E Score me",
-            "type": "opportunity",
-            "user_id": salesman.id,
-            "team_id": team.id,
-            "partner_id": partner.id,
-        },
-        {
-            "name": "E2E 评分线索",
-            "type": "opportunity",
-            "user_id": salesman_zh.id,
-            "team_id": team.id,
-            "partner_id": partner.id,
-        },
-    ]
+contact = env["res.partner"].create(
+    {"name": "E2E Buyer Zhang", "parent_id": partner.id, "function": "Purchasing Manager"}
 )
+Stage = env["crm.stage"]
+stages = {
+    role: Stage.search([("funnel_role", "=", role)], limit=1)
+    for role in ("acquisition", "qualification", "discovery", "proposal", "negotiation")
+}
+scored = {"bndu_budget": "4", "bndu_need": "4", "bndu_decision": "3", "bndu_urgency": "3"}
+Lead = env["crm.lead"]
+
+
+def _opportunity(name, user, **vals):
+    return Lead.create(
+        {
+            "name": name,
+            "type": "opportunity",
+            "user_id": user.id,
+            "team_id": team.id,
+            "partner_id": partner.id,
+            **vals,
+        }
+    )
+
+
+# 1. scoring (English and zh_CN salesmen): fresh opportunities, not scored yet
+_opportunity("E2E Score me", salesman)
+_opportunity("E2E 评分线索", salesman_zh)
+
+# 2. the gate: a lead at Need discovery, earlier stages done, SPIN interview done, the
+#    requirements list (客户需求清单) still missing
+gate_lead = _opportunity(
+    "E2E Gate me", salesman, stage_id=stages["acquisition"].id, expected_revenue=30000, **scored
+)
+gate_lead._funnel_complete_checklists(stages["acquisition"] | stages["qualification"])
+gate_lead.write({"stage_id": stages["qualification"].id})
+gate_lead.write({"stage_id": stages["discovery"].id})
+gate_lead.checklist_line_ids.filtered(
+    lambda line: line.stage_id == stages["discovery"] and line.kind == "confirm"
+).write({"is_done": True})
+assert gate_lead.checklist_blocked, "the gate lead must wait for its requirements list"
+
+# 3. handover: a negotiated deal, every checklist done, ready to be marked won
+deal = _opportunity(
+    "E2E Hand me over",
+    salesman,
+    stage_id=stages["acquisition"].id,
+    expected_revenue=88000,
+    **scored,
+)
+deal._funnel_complete_checklists()
+for role in ("qualification", "discovery", "proposal", "negotiation"):
+    deal.write({"stage_id": stages[role].id})
+
+# 4. the funnel report has something to show: a few leads spread over the stages
+for index in range(4):
+    lead = _opportunity(
+        f"E2E Funnel {index}", salesman, stage_id=stages["acquisition"].id, **scored
+    )
+    lead._funnel_complete_checklists()
+    for later in ("qualification", "discovery", "proposal")[:index]:
+        lead.write({"stage_id": stages[later].id})
 env.cr.commit()
 print("e2e data ready")

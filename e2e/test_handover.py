@@ -1,74 +1,55 @@
-"""Won -> handover wizard -> delivery tasks, in the real web client (salesman)."""
+"""Won -> handover wizard -> delivery project and tasks, in the real web client.
+
+The salesman marks his negotiated deal won (every checklist of the stage gates is done, so
+only the handover remains); the sales manager, also project administrator, then follows the
+delivery from the lead's smart buttons (the salesman has no project access: none shown).
+"""
 
 from playwright.sync_api import expect
 
+from e2e.helpers import choose_many2one, open_pipeline_card
+
 LEAD = "E2E Hand me over"
-
-
-def _rpc(page, model, method, args, kwargs=None):
-    response = page.request.post(
-        f"/web/dataset/call_kw/{model}/{method}",
-        data={
-            "jsonrpc": "2.0",
-            "method": "call",
-            "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-        },
-    )
-    payload = response.json()
-    assert "error" not in payload, payload
-    return payload["result"]
-
-
-def _setup(page_factory):
-    """As the administrator: a delivery manager (Project user) and a lead to hand over."""
-    admin = page_factory.login("admin", "admin")
-    project_user = _rpc(
-        admin, "ir.model.data", "check_object_reference", ["project", "group_project_user"]
-    )[1]
-    existing = _rpc(admin, "res.users", "search", [[("login", "=", "e2e_delivery")]])
-    if not existing:
-        _rpc(
-            admin,
-            "res.users",
-            "create",
-            [
-                {
-                    "name": "E2E Delivery Manager",
-                    "login": "e2e_delivery",
-                    "group_ids": [(4, project_user)],
-                }
-            ],
-        )
-    salesman = _rpc(admin, "res.users", "search", [[("login", "=", "e2e_salesman")]])[0]
-    _rpc(
-        admin,
-        "crm.lead",
-        "create",
-        [{"name": LEAD, "type": "opportunity", "user_id": salesman, "expected_revenue": 88000}],
-    )
+PROJECT = "E2E Customer Ltd - E2E Hand me over"
 
 
 def test_salesman_marks_won_and_hands_over(page_factory):
-    _setup(page_factory)
     page = page_factory.login("e2e_salesman")
-    page.goto("/odoo/crm")
-    page.wait_for_selector(".o_kanban_renderer")
-    page.locator(".o_kanban_record", has_text=LEAD).first.click()
-    page.wait_for_selector(".o_form_view")
+    open_pipeline_card(page, LEAD)
     page.locator("button[name=action_set_won_rainbowman]").click()
 
-    # "won opens the wizard" (default on): the handover dialog is offered at once
+    # "won opens the wizard" (default on): the handover dialog (客户交接清单) is offered at once
     dialog = page.locator(".modal-dialog", has_text="Hand Over to Delivery")
     expect(dialog).to_be_visible()
+    expect(dialog.locator("div[name=project_name] input")).to_have_value(PROJECT)
     dialog.get_by_role("tab", name="Delivery Tasks").click()
     expect(dialog.locator("div[name=line_ids] .o_data_row")).to_have_count(6)
     dialog.locator("div[name=contract_number] input").fill("HT-E2E-1")
-    manager = dialog.locator("div[name=delivery_manager_id] input")
-    manager.fill("E2E Delivery")
-    page.locator(".o-autocomplete--dropdown-item", has_text="E2E Delivery Manager").first.click()
+    choose_many2one(page, dialog, "delivery_manager_id", "E2E Delivery", "E2E Delivery Manager")
     dialog.locator("button[name=action_confirm]").click()
     expect(dialog).to_be_hidden()
 
+    # the lead is won and handed over
+    expect(page.locator(".o_form_view .ribbon", has_text="Won")).to_be_visible()
     page.get_by_role("tab", name="Deal & Handover").click()
     expect(page.locator("div[name=handover_state]").first).to_contain_text("Handed Over")
     expect(page.locator("div[name=contract_number] input").first).to_have_value("HT-E2E-1")
+
+    expect(page.locator("button[name=action_view_handover_tasks]")).to_have_count(0)
+
+    # the manager's smart buttons: the six delivery tasks, then the delivery project
+    page = page_factory.login("e2e_manager")
+    open_pipeline_card(page, LEAD, search=True)
+    tasks_button = page.locator("button[name=action_view_handover_tasks]")
+    expect(tasks_button).to_contain_text("6")
+    tasks_button.click()
+    expect(page.locator(".o_breadcrumb")).to_contain_text("Delivery Tasks")
+    rows = page.locator(".o_data_row")
+    expect(rows).to_have_count(6)
+    expect(rows.first).to_contain_text(PROJECT)
+    page.locator(".o_breadcrumb a", has_text=LEAD).click()
+    page.locator("button[name=action_view_handover_project]").click()
+    expect(page.locator(".o_breadcrumb")).to_contain_text(PROJECT)
+    expect(page.locator(".o_form_view div[name=user_id] input")).to_have_value(
+        "E2E Delivery Manager"
+    )

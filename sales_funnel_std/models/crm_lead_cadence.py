@@ -489,7 +489,9 @@ class CrmLead(models.Model):
                        funnel_cadence = v.kind,
                        activity_type_id = COALESCE(v.type_id, act.activity_type_id),
                        date_deadline = COALESCE(v.date_deadline, act.date_deadline),
-                       summary = CASE WHEN v.type_id IS NULL THEN act.summary END,
+                       summary = CASE WHEN v.type_id IS NULL THEN act.summary
+                                      ELSE COALESCE(atype.summary->>partner.lang,
+                                                    atype.summary->>'en_US') END,
                        write_uid = %(uid)s,
                        write_date = (now() AT TIME ZONE 'UTC')
                   FROM unnest(%(ids)s::int[], %(users)s::int[], %(kinds)s::varchar[],
@@ -497,6 +499,7 @@ class CrmLead(models.Model):
                        AS v(id, user_id, kind, type_id, date_deadline)
                   JOIN res_users usr ON usr.id = v.user_id
                   JOIN res_partner partner ON partner.id = usr.partner_id
+             LEFT JOIN mail_activity_type atype ON atype.id = v.type_id
                  WHERE act.id = v.id
                 """,
                 ids=act_ids,
@@ -521,7 +524,10 @@ class CrmLead(models.Model):
                     date_deadline, user_id, user_tz, automated, active, funnel_cadence,
                     create_uid, create_date, write_uid, write_date)
                 SELECT %(model_id)s, 'crm.lead', v.lead_id, lead.name, v.type_id,
-                       NULL, v.date_deadline, v.user_id,
+                       -- the type's default summary, as activity_schedule() sets it (in the
+                       -- assignee's language): the chatter and kanban name the activity by it
+                       COALESCE(atype.summary->>partner.lang, atype.summary->>'en_US'),
+                       v.date_deadline, v.user_id,
                        partner.tz, TRUE, TRUE, v.kind,
                        %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM unnest(%(leads)s::int[], %(users)s::int[], %(kinds)s::varchar[],
@@ -530,6 +536,7 @@ class CrmLead(models.Model):
                   JOIN crm_lead lead ON lead.id = v.lead_id
                   JOIN res_users usr ON usr.id = v.user_id
                   JOIN res_partner partner ON partner.id = usr.partner_id
+             LEFT JOIN mail_activity_type atype ON atype.id = v.type_id
                     ON CONFLICT (res_model, res_id)
                        WHERE funnel_cadence IS NOT NULL AND active DO NOTHING
                 """,

@@ -129,7 +129,8 @@ class CrmLead(models.Model):
     def action_view_handover_tasks(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("project.action_view_all_task")
-        action["name"] = _("Delivery Tasks")
+        # the web client titles the view (breadcrumb) with display_name, not name
+        action["name"] = action["display_name"] = _("Delivery Tasks")
         action["domain"] = [("funnel_lead_id", "=", self.id)]
         action["context"] = {
             "default_funnel_lead_id": self.id,

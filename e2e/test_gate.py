@@ -1,0 +1,91 @@
+"""The stage gate on the kanban: a drag forward is refused while a required item is open.
+
+Lead "E2E Gate me" (setup_data.py) sits at Need discovery with the SPIN interview done and
+the requirements list (客户需求清单) missing.
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+from e2e.helpers import (
+    choose_many2one,
+    kanban_card,
+    kanban_column,
+    open_pipeline,
+    save_form,
+)
+
+LEAD = "E2E Gate me"
+FROM, TO = "Need discovery", "Solution & proposal"
+
+
+def _drag(page, card, column):
+    """Drag ``card`` onto ``column`` with real mouse moves (Odoo's sortable needs them)."""
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 15)
+    page.mouse.down()
+    target = column.locator(".o_kanban_header").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2 + 10, box["y"] + 25, steps=3)
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 80, steps=10)
+    page.mouse.up()
+
+
+def test_drag_refused_until_requirements_list_uploaded(page_factory):
+    page = page_factory.login("e2e_salesman")
+    open_pipeline(page)
+    card = kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)
+    expect(card).to_be_visible()
+    expect(card.locator("[name=funnel_checklist_progress]")).to_contain_text("1/2")
+    expect(card).to_contain_text("Blocked")
+
+    # 1. refused: the dialog lists the missing item, the card stays in its column
+    _drag(page, card, kanban_column(page, TO))
+    error = page.locator(".o_error_dialog")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("required checklist items")
+    expect(error).to_contain_text(re.compile(f"{LEAD} — {FROM}: Requirements list"))
+    error.locator(".modal-footer button", has_text="Close").click()
+    expect(error).to_be_hidden()
+    expect(kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)).to_be_visible()
+    expect(kanban_column(page, TO).locator(".o_kanban_record", has_text=LEAD)).to_have_count(0)
+
+    # 2. the rep uploads the requirements list confirmed by the customer's buyer
+    kanban_card(page, LEAD).click()
+    page.wait_for_selector(".o_form_view .o_form_sheet")
+    page.get_by_role("tab", name="Checklist").click()
+    page.locator("div[name=checklist_line_ids] .o_data_row", has_text="Requirements list").click()
+    dialog = page.locator(".modal-dialog", has_text="Requirements list")
+    expect(dialog).to_be_visible()
+    dialog.locator("div[name=attachment_ids] input[type=file]").set_input_files(
+        files=[
+            {
+                "name": "requirements_list.pdf",
+                "mimeType": "application/pdf",
+                "buffer": b"%PDF-1.4\n% E2E requirements list\n",
+            }
+        ]
+    )
+    expect(dialog.locator("div[name=attachment_ids]")).to_contain_text("requirements_list.pdf")
+    choose_many2one(page, dialog, "confirmed_partner_id", "E2E Buyer", "E2E Buyer Zhang")
+    date_input = dialog.locator("div[name=confirmed_date] input")
+    date_input.fill("11/02/2026")
+    date_input.press("Tab")
+    expect(dialog.locator("div[name=confirmed_date]")).to_contain_text("Nov 2")
+    dialog.locator(".modal-footer .o_form_button_save").click()
+    expect(dialog).to_be_hidden()
+    save_form(page)
+    line = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="Requirements list")
+    expect(line.locator("div[name=is_done] input")).to_be_checked()
+    expect(page.locator("div[name=funnel_gate_summary]")).not_to_contain_text("Blocked")
+
+    # 3. the same drag now succeeds
+    open_pipeline(page)
+    card = kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)
+    _drag(page, card, kanban_column(page, TO))
+    expect(kanban_column(page, TO).locator(".o_kanban_record", has_text=LEAD)).to_be_visible()
+    expect(kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)).to_have_count(0)
+    expect(page.locator(".o_error_dialog")).to_have_count(0)
+    open_pipeline(page)  # saved, not only shown
+    expect(kanban_column(page, TO).locator(".o_kanban_record", has_text=LEAD)).to_be_visible()
