@@ -75,7 +75,7 @@ def _three_scores(env, lead_ids):
 
 
 @operation(
-    "bndu: write one score on one lead (x50, salesman)",
+    "bndu: complete the scores of one lead: grade + first-contact activity (x50, salesman)",
     user="salesman",
     unit="writes",
     target="<= 1.2x vanilla expected_revenue write",
@@ -94,6 +94,37 @@ def write_score_one_lead(env, ctx):
             else:
                 lead.write({"expected_revenue": 10000.0 + i})
             lead.env.cr.flush()  # each save is its own request: flush + tracking
+        return len(leads)
+
+    return run
+
+
+@operation(
+    "bndu: re-score one lead, grade unchanged (x50, salesman)",
+    user="salesman",
+    unit="writes",
+    target="<= 1.2x vanilla expected_revenue write",
+)
+def rescore_one_lead(env, ctx):
+    """The everyday edit: a graded lead's score changes, its grade stays (12 -> 13, B)."""
+    lead_ids = ctx.sample(50, f"{OPEN_OPPORTUNITIES} AND user_id = {env.uid}")
+    if ctx.addon:
+        leads = env["crm.lead"].browse(lead_ids)
+        leads.write(
+            {"bndu_budget": "3", "bndu_need": "3", "bndu_decision": "3", "bndu_urgency": "3"}
+        )
+        env.flush_all()
+        env.invalidate_all()
+    leads = env["crm.lead"].browse(lead_ids)
+    leads.mapped("name")
+
+    def run():
+        for i, lead in enumerate(leads):
+            if ctx.addon:
+                lead.write({"bndu_budget": "4"})
+            else:
+                lead.write({"expected_revenue": 10000.0 + i})
+            lead.env.cr.flush()
         return len(leads)
 
     return run
