@@ -7,29 +7,17 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$REPO_ROOT/scripts/db.sh"
+source "$REPO_ROOT/scripts/web.sh"
 "$REPO_ROOT/scripts/bootstrap.sh"
 SHOTS_DB="${SHOTS_DB:-sf_screenshots}"
 SHOTS_PORT="${SHOTS_PORT:-8076}"
-if [ ! -x /usr/bin/chromium ]; then
-    echo "[screenshots] Debian's chromium is needed: apt-get install chromium fonts-noto-cjk"
-    exit 1
-fi
+ensure_browser
 if [ "${SHOTS_REUSE:-0}" != 1 ] || ! db_exists "$SHOTS_DB"; then
     db_drop "$SHOTS_DB"
     echo "[screenshots] installing sales_funnel_std with demo data into $SHOTS_DB"
     db_install_addon "$SHOTS_DB" --with-demo
 fi
-LOG="$BUILD_DIR/screenshots_server.log"
-"$REPO_ROOT/scripts/odoo.sh" -d "$SHOTS_DB" --db-filter="^$SHOTS_DB\$" --http-port="$SHOTS_PORT" \
-    --gevent-port=$((SHOTS_PORT + 1000)) --workers=0 --max-cron-threads=0 --log-level=warn \
-    >"$LOG" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do
-    curl -sf -o /dev/null "http://localhost:$SHOTS_PORT/web/login" && break
-    kill -0 $SERVER 2>/dev/null || { cat "$LOG"; echo "[screenshots] Odoo did not start"; exit 1; }
-    sleep 1
-done
+start_odoo_server "$SHOTS_DB" "$SHOTS_PORT" "$BUILD_DIR/screenshots_server.log"
 SHOTS_URL="http://localhost:$SHOTS_PORT" SHOTS_DB="$SHOTS_DB" \
     "$VENV/bin/python" "$REPO_ROOT/scripts/screenshots.py"
 # keep each PNG small for the Apps store (lossless re-compression when available)
