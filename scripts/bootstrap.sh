@@ -109,8 +109,9 @@ if [ "${ODOO_ROOT#importable:}" != "$ODOO_ROOT" ]; then
     ODOO_ROOT=""
 fi
 ensure_venv "${ODOO_ROOT:-/nonexistent}"
-if [ -n "$ODOO_ROOT" ] && ! "$VENV/bin/python" -c 'import odoo' 2>/dev/null; then
-    # Make the tree importable from the venv (for pytest-odoo) without copying it.
+if [ -n "$ODOO_ROOT" ]; then
+    # Make the located tree importable from the venv (for pytest-odoo) without copying it;
+    # rewritten on every run so a changed ODOO_PATH is followed.
     site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
     echo "$ODOO_ROOT" > "$site/odoo19.pth"
 fi
