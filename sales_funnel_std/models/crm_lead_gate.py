@@ -132,36 +132,37 @@ class CrmLead(models.Model):
         """
         if not self:
             return {}
-        stages = self.env["crm.stage"].sudo().search([])
-        stages = stages.sorted(lambda s: (s.sequence, s.id))
-        team_ids_by_stage = {stage: set(stage.team_ids.ids) for stage in stages}
+        Stage = self.env["crm.stage"]
+        # (id, sequence, team ids, required_for_won) in pipeline order, cached
+        order = Stage._funnel_stage_order()
+        sequence_by_id = {row[0]: row[1] for row in order}
+
+        def key(stage):
+            return (sequence_by_id.get(stage.id, stage.sequence), stage.id)
+
         to_check = {}  # lead -> stages whose required items must be done
         for lead in self:
             target = lead.stage_id if creating else new_stage
             if not target:
                 continue
-            applicable = [
-                s
-                for s in stages
-                if not team_ids_by_stage[s] or lead.team_id.id in team_ids_by_stage[s]
-            ]
-            target_key = (target.sequence, target.id)
+            applicable = [row for row in order if not row[2] or lead.team_id.id in row[2]]
+            target_key = key(target)
             if creating:
-                checked = [s for s in applicable if (s.sequence, s.id) < target_key]
+                checked = [row[0] for row in applicable if (row[1], row[0]) < target_key]
             else:
                 old = lead.stage_id
-                old_key = (old.sequence, old.id) if old else (float("-inf"), 0)
+                old_key = key(old) if old else (float("-inf"), 0)
                 if old_key >= target_key:
                     continue  # backward move: always allowed
-                checked = [s for s in applicable if old_key < (s.sequence, s.id) < target_key]
+                checked = [row[0] for row in applicable if old_key < (row[1], row[0]) < target_key]
                 if old:
-                    checked.insert(0, old)
+                    checked.insert(0, old.id)
                 if target.is_won:
                     checked += [
-                        s for s in applicable if s.required_for_won and (s.sequence, s.id) < old_key
+                        row[0] for row in applicable if row[3] and (row[1], row[0]) < old_key
                     ]
             if checked:
-                to_check[lead] = checked
+                to_check[lead] = Stage.browse(checked)
         if not to_check:
             return {}
         # sudo: the gate reads the stage templates and done states whatever the rules

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 
 FUNNEL_ROLES = [
     ("acquisition", "Lead acquisition"),
@@ -63,3 +63,28 @@ class CrmStage(models.Model):
     def _funnel_sort_key(self):
         self.ensure_one()
         return (self.sequence, self.id)
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_stage_order(self):
+        """``(id, sequence, team ids, required_for_won)`` of the active stages in pipeline
+        order, for the gate. Cached registry-wide; any stage change clears it."""
+        # sudo: pipeline configuration, no user data
+        stages = self.sudo().search([]).sorted(lambda stage: (stage.sequence, stage.id))
+        return tuple(
+            (stage.id, stage.sequence, frozenset(stage.team_ids.ids), stage.required_for_won)
+            for stage in stages
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _funnel_stage_order
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()  # _funnel_stage_order
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()  # _funnel_stage_order
+        return super().unlink()
