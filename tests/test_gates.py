@@ -54,6 +54,19 @@ class TestGate(GatesCase):
         lead.write({"stage_id": self.stage_discovery.id, **self.scores(5, 5, 5, 5)})
         self.assertEqual(lead.stage_id, self.stage_discovery)
 
+    def test_resequenced_pipeline_changes_what_forward_means(self):
+        """The gate's cached stage order follows a change of the pipeline at once."""
+        lead = self._acq_lead()
+        self._tick_acquisition(lead)
+        lead.write({"stage_id": self.stage_qualification.id})  # fills the cache
+        # an admin puts Need discovery before Qualification: moving there is now backward
+        self.stage_discovery.sequence = self.stage_qualification.sequence - 1
+        lead.with_user(self.user_salesman_1).write({"stage_id": self.stage_discovery.id})
+        self.assertEqual(lead.stage_id, self.stage_discovery)
+        # and back to Qualification is forward again: Need discovery's items block it
+        with self.assertRaisesRegex(UserError, "Need discovery: SPIN interview done"):
+            lead.with_user(self.user_salesman_1).write({"stage_id": self.stage_qualification.id})
+
     @users("sf_salesman_1")
     def test_backward_lost_archive_allowed(self):
         lead = self._acq_lead()
