@@ -29,6 +29,8 @@ class CrmLeadStageHistory(models.Model):
     missing_items = fields.Text("Items Missing at Override")
 
     _open_per_lead = models.UniqueIndex("(lead_id) WHERE date_out IS NULL")
+    # a lead's latest stay (previous stage of a move) without scanning other leads' rows
+    _lead_latest_idx = models.Index("(lead_id, date_in DESC, id DESC)")
 
     @api.model
     def _funnel_record_moves(self, leads, forced_info=None):
