@@ -568,7 +568,15 @@ class CrmLead(models.Model):
         """
         cr = self.env.cr
         self.env.flush_all()
-        self._cadence_mark_breaches()
+        try:
+            self._cadence_mark_breaches()
+        except psycopg2.errors.SerializationFailure:
+            if not commit:
+                raise
+            # another worker is marking the same breaches right now: leave them to it
+            # (nothing else was done yet in this transaction)
+            cr.rollback()
+            self.env.invalidate_all()
         todo_query = SQL(
             """
             FROM crm_lead lead
