@@ -6,26 +6,17 @@ import pathlib
 import pytest
 from playwright.sync_api import sync_playwright
 
+from .browser import launch_chromium
+
 BASE_URL = os.environ.get("E2E_URL", "http://localhost:8071")
 DB = os.environ.get("E2E_DB", "sf_e2e")
 SHOTS = pathlib.Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(pw)
         yield browser
         browser.close()
 

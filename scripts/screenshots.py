@@ -11,21 +11,14 @@ import sys
 
 from playwright.sync_api import expect, sync_playwright
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+from e2e.browser import launch_chromium
+
 BASE_URL = os.environ.get("SHOTS_URL", "http://localhost:8076")
 DB = os.environ.get("SHOTS_DB", "sf_screenshots")
 OUT = pathlib.Path(__file__).resolve().parent.parent / (
     "sales_funnel_std/static/description/screenshots"
 )
-# same launch arguments as e2e/conftest.py
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1440, "height": 900}
 
 
@@ -108,9 +101,7 @@ def open_lead(page, name, tab=None):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(pw)
         manager = login(browser, "manager")
         pipeline(manager, "pipeline")
 

@@ -108,19 +108,8 @@ class CrmLead(models.Model):
             return {}
         message = self._funnel_gate_message(missing)
         if is_manager and not self.env.context.get("import_file"):
-            target = new_stage or self[:1].stage_id
-            action = {
-                "type": "ir.actions.act_window",
-                "name": _("Force Stage Change"),
-                "res_model": "crm.lead.gate.override",
-                "view_mode": "form",
-                "views": [[False, "form"]],
-                "target": "new",
-                "context": {
-                    "default_lead_ids": [lead.id for lead in missing],
-                    "default_stage_id": target.id,
-                },
-            }
+            blocked = self.browse(lead.id for lead in missing)
+            action = blocked.action_open_gate_override(new_stage or self[:1].stage_id)
             raise RedirectWarning(message, action, _("Force the move"))
         raise UserError(message)
 
@@ -415,7 +404,10 @@ class CrmLead(models.Model):
     # ACTIONS / HELPERS
     # ------------------------------------------------------------
 
-    def action_open_gate_override(self):
+    def action_open_gate_override(self, stage=None):
+        context = {"default_lead_ids": self.ids}
+        if stage:
+            context["default_stage_id"] = stage.id
         return {
             "type": "ir.actions.act_window",
             "name": _("Force Stage Change"),
@@ -423,7 +415,7 @@ class CrmLead(models.Model):
             "view_mode": "form",
             "views": [[False, "form"]],
             "target": "new",
-            "context": {"default_lead_ids": self.ids},
+            "context": context,
         }
 
     def _funnel_complete_checklists(self, stages=None):

@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 
 CADENCE_KINDS = [
     ("first_contact", "First Contact"),
@@ -35,14 +35,9 @@ class MailActivity(models.Model):
     def action_open_followup_wizard(self):
         """Done with the follow-up record (跟进记录): channel, feedback, attitude, next step."""
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Log Follow-up"),
-            "res_model": "crm.lead.followup.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_lead_id": self.res_id, "default_activity_id": self.id},
-        }
+        action = self.env["crm.lead"].browse(self.res_id).action_open_followup_wizard()
+        action["context"]["default_activity_id"] = self.id
+        return action
 
     def action_done_cadence(self, followup_vals=None):
         """Mark cadence activities done with the follow-up record of the contact.
