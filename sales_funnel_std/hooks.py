@@ -159,14 +159,12 @@ def backfill_stage_history(env):
             )
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, date_in, date_out, duration_days,
-                user_id, salesperson_id, team_id, company_id, forced,
-                create_uid, create_date, write_uid, write_date)
+                user_id, salesperson_id, team_id, company_id, forced)
             SELECT DISTINCT ON (s.lead_id, s.date_in, s.stage_id)
                    s.lead_id, stage.id, prev.id, s.date_in, s.date_out,
                    CASE WHEN s.date_out IS NOT NULL
                         THEN EXTRACT(EPOCH FROM (s.date_out - s.date_in)) / 86400.0 END,
-                   s.user_id, todo.user_id, todo.team_id, todo.company_id, FALSE,
-                   %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                   s.user_id, todo.user_id, todo.team_id, todo.company_id, FALSE
               FROM stays s
               JOIN todo ON todo.id = s.lead_id
          LEFT JOIN crm_stage stage ON stage.id = s.stage_id
@@ -174,7 +172,6 @@ def backfill_stage_history(env):
              WHERE s.date_in IS NOT NULL
             """,
             field=field.id,
-            uid=env.uid,
         )
     )
     # a deleted stage leaves a row without stage: keep the stay only if it is closed

@@ -74,7 +74,6 @@ class CrmLead(models.Model):
         digits=(16, 2),
         compute="_compute_bndu_grade",
         store=True,
-        index=True,
         tracking=True,
         help="(B × budget weight) + (N × need weight) + (D × decision weight) "
         "+ (U × urgency weight); 0 until all four criteria are scored.",

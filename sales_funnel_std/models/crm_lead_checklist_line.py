@@ -12,9 +12,8 @@ class CrmLeadChecklistLine(models.Model):
     _description = "Lead Checklist Line"
     _order = "lead_id, is_current_stage desc, stage_sequence, stage_id, sequence, id"
 
-    lead_id = fields.Many2one(
-        "crm.lead", required=True, index=True, ondelete="cascade", readonly=True
-    )
+    # indexed by _lead_item_unique (lead_id, item_id)
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade", readonly=True)
     item_id = fields.Many2one(
         "crm.stage.checklist.item", required=True, index=True, ondelete="cascade", readonly=True
     )
@@ -29,7 +28,7 @@ class CrmLeadChecklistLine(models.Model):
     needs_confirmation = fields.Boolean(related="item_id.needs_confirmation")
     template_file = fields.Binary(related="item_id.template_file")
     template_filename = fields.Char(related="item_id.template_filename")
-    # maintained set-based by crm.lead._funnel_after_move (no per-line recompute)
+    # maintained set-based when the lead moves (crm.lead._funnel_after_move)
     is_current_stage = fields.Boolean("Current Stage", readonly=True)
     is_done = fields.Boolean("Done", copy=False)
     done_user_id = fields.Many2one("res.users", "Done By", readonly=True, copy=False)
@@ -69,10 +68,14 @@ class CrmLeadChecklistLine(models.Model):
             )
         leads = self.env["crm.lead"].browse({vals["lead_id"] for vals in vals_list})
         leads.check_access("write")
+        stage_by_lead = {lead.id: lead.stage_id.id for lead in leads}
+        vals_list = [
+            dict(vals, is_current_stage=vals.get("stage_id") == stage_by_lead[vals["lead_id"]])
+            for vals in vals_list
+        ]
         lines = super().create(vals_list)
         lines._funnel_link_attachments()
         lines._funnel_refresh_done()
-        lines.lead_id._funnel_update_checklist_state()
         return lines
 
     def write(self, vals):
@@ -89,14 +92,6 @@ class CrmLeadChecklistLine(models.Model):
             self._funnel_link_attachments()
         if {"attachment_ids", "confirmed_partner_id", "confirmed_date"} & set(vals):
             self._funnel_refresh_done()
-        if "is_done" in vals:
-            self.lead_id._funnel_update_checklist_state()
-        return res
-
-    def unlink(self):
-        leads = self.lead_id
-        res = super().unlink()
-        leads._funnel_update_checklist_state()
         return res
 
     # ------------------------------------------------------------

@@ -1,9 +1,8 @@
-from collections import defaultdict
-
 from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import RedirectWarning, UserError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 # Context key carrying a manager's override reason. Honoured ONLY for sales managers:
@@ -22,22 +21,21 @@ class CrmLead(models.Model):
     checklist_line_ids = fields.One2many(
         "crm.lead.checklist.line", "lead_id", string="Checklist", copy=False
     )
-    # Stored, maintained set-based by _funnel_update_checklist_state (kanban: no query)
+    # Progress of the current stage's required items, computed from the lines: one
+    # _read_group per batch of leads (a kanban page), nothing to keep in sync on moves
     checklist_done_count = fields.Integer(
         "Checklist Done",
-        readonly=True,
-        copy=False,
+        compute="_compute_checklist_progress",
         help="Required checklist items of the current stage that are done.",
     )
     checklist_required_count = fields.Integer(
         "Checklist Required",
-        readonly=True,
-        copy=False,
+        compute="_compute_checklist_progress",
         help="Required checklist items of the current stage.",
     )
     checklist_blocked = fields.Boolean(
-        readonly=True,
-        copy=False,
+        compute="_compute_checklist_progress",
+        search="_search_checklist_blocked",
         help="Required items of the current stage are still open: the lead cannot move forward.",
     )
     # Stage history
@@ -47,6 +45,46 @@ class CrmLead(models.Model):
     stage_days = fields.Float(
         "Days in Current Stage", digits=(16, 1), compute="_compute_stage_days"
     )
+
+    @api.depends(
+        "checklist_line_ids.is_current_stage",
+        "checklist_line_ids.required",
+        "checklist_line_ids.is_done",
+    )
+    def _compute_checklist_progress(self):
+        counts = {}  # lead id -> [required, done]
+        lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
+        if lead_ids:
+            for lead, is_done, count in self.env["crm.lead.checklist.line"]._read_group(
+                [
+                    ("lead_id", "in", lead_ids),
+                    ("is_current_stage", "=", True),
+                    ("required", "=", True),
+                ],
+                ["lead_id", "is_done"],
+                ["__count"],
+            ):
+                lead_counts = counts.setdefault(lead.id, [0, 0])
+                lead_counts[0] += count
+                if is_done:
+                    lead_counts[1] += count
+        for lead in self:
+            required, done = counts.get(lead._origin.id, (0, 0))
+            lead.checklist_required_count = required
+            lead.checklist_done_count = done
+            lead.checklist_blocked = done < required
+
+    def _search_checklist_blocked(self, operator, value):
+        if operator != "in":
+            return NotImplemented
+        blocked = Domain(
+            "checklist_line_ids",
+            "any",
+            [("is_current_stage", "=", True), ("required", "=", True), ("is_done", "=", False)],
+        )
+        if True in value and False in value:
+            return Domain.TRUE
+        return blocked if True in value else ~blocked
 
     @api.depends("date_last_stage_update")
     def _compute_stage_days(self):
@@ -116,20 +154,26 @@ class CrmLead(models.Model):
     def _funnel_missing_items(self, new_stage=None, creating=False, vals=None):
         """``{lead: [(stage, items)]}`` of the required items blocking the move.
 
-        Query count does not depend on the number of leads: one read of the stages,
-        one of the items, one of the done lines, plus the prefetch of lead fields.
+        Stages and items come from registry caches; one query reads the done lines,
+        whatever the number of leads (plus the prefetch of the lead fields).
         """
         if not self:
             return {}
         Stage = self.env["crm.stage"]
-        # (id, sequence, team ids, required_for_won) in pipeline order, cached
+        # (id, sequence, team ids, required_for_won, is_won) in pipeline order, cached
         order = Stage._funnel_stage_order()
-        sequence_by_id = {row[0]: row[1] for row in order}
+        row_by_id = {row[0]: row for row in order}
 
         def key(stage):
-            return (sequence_by_id.get(stage.id, stage.sequence), stage.id)
+            # archived stages are not in the cached order: read them
+            row = row_by_id.get(stage.id)
+            return (row[1], row[0]) if row else (stage.sequence, stage.id)
 
-        to_check = {}  # lead -> stages whose required items must be done
+        def is_won(stage):
+            row = row_by_id.get(stage.id)
+            return row[4] if row else stage.is_won
+
+        to_check = {}  # lead -> ids of the stages whose required items must be done
         for lead in self:
             target = lead.stage_id if creating else new_stage
             if not target:
@@ -146,61 +190,69 @@ class CrmLead(models.Model):
                 checked = [row[0] for row in applicable if old_key < (row[1], row[0]) < target_key]
                 if old:
                     checked.insert(0, old.id)
-                if target.is_won:
+                if is_won(target):
                     checked += [
                         row[0] for row in applicable if row[3] and (row[1], row[0]) < old_key
                     ]
             if checked:
-                to_check[lead] = Stage.browse(checked)
-        if not to_check:
-            return {}
-        # sudo: the gate reads the stage templates and done states whatever the rules
-        checked_stages = self.env["crm.stage"].union(*{s for v in to_check.values() for s in v})
-        items = (
-            self.env["crm.stage.checklist.item"]
-            .sudo()
-            .search([("stage_id", "in", checked_stages.ids), ("required", "=", True)])
-        )
-        if not items:
-            return {}
-        items_by_stage = defaultdict(list)
-        for item in items:
-            items_by_stage[item.stage_id].append(item)
-        leads = self.browse(lead.id for lead in to_check)
-        # sudo: the gate must see every line of the leads being moved, whatever the
-        # record rules of the mover; only (lead, item) pairs are read, nothing is returned
-        done_pairs = {
-            (line["lead_id"], line["item_id"])
-            for line in self.env["crm.lead.checklist.line"]
-            .sudo()
-            .search_read(
-                [
-                    ("lead_id", "in", leads.ids),
-                    ("item_id", "in", items.filtered(lambda i: i.kind != "field").ids),
-                    ("is_done", "=", True),
-                ],
-                ["lead_id", "item_id"],
-                load=None,
-            )
+                to_check[lead] = checked
+        Item = self.env["crm.stage.checklist.item"]
+        required_by_stage = {
+            stage_id: [item for item in items if item.required]
+            for stage_id, items in Item._funnel_items_by_stage().items()
         }
+        checked_items = [
+            item
+            for stage_id in {s for v in to_check.values() for s in v}
+            for item in required_by_stage.get(stage_id, ())
+        ]
+        if not checked_items:
+            return {}
+        done_pairs = self._funnel_done_pairs(
+            [lead.id for lead in to_check],
+            [item.id for item in checked_items if item.kind != "field"],
+        )
         result = {}
         for lead, checked in to_check.items():
             blocking = []
-            for stage in sorted(set(checked), key=lambda s: (s.sequence, s.id)):
-                open_items = [
-                    item
-                    for item in items_by_stage.get(stage, [])
+            for stage_id in sorted(set(checked), key=lambda sid: key(Stage.browse(sid))):
+                open_ids = [
+                    item.id
+                    for item in required_by_stage.get(stage_id, ())
                     if not (
-                        item._is_set_on(lead, vals)
+                        Item._funnel_field_set(lead, item.field_name, vals)
                         if item.kind == "field"
                         else (lead.id, item.id) in done_pairs
                     )
                 ]
-                if open_items:
-                    blocking.append((stage, open_items))
+                if open_ids:
+                    # sudo: the names of the stage's checklist items, for the message
+                    blocking.append((Stage.browse(stage_id), Item.sudo().browse(open_ids)))
             if blocking:
                 result[lead] = blocking
         return result
+
+    def _funnel_done_pairs(self, lead_ids, item_ids):
+        """``{(lead id, item id)}`` of the done checklist lines among these (one query).
+
+        Plain SQL: the gate must see every line of the leads being moved, whatever
+        the record rules of the mover; only (lead, item) pairs are read, nothing is
+        returned to the user.
+        """
+        if not lead_ids or not item_ids:
+            return set()
+        self.env["crm.lead.checklist.line"].flush_model(["lead_id", "item_id", "is_done"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT lead_id, item_id FROM crm_lead_checklist_line
+                 WHERE lead_id = ANY(%s) AND item_id = ANY(%s) AND is_done
+                """,
+                lead_ids,
+                item_ids,
+            )
+        )
+        return set(self.env.cr.fetchall())
 
     @api.model
     def _funnel_missing_text(self, blocking):
@@ -241,12 +293,26 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _funnel_after_move(self, forced_info):
-        """After leads entered a stage: checklist lines, history row, override log."""
+        """After leads entered a stage: checklist lines, history, override log.
+
+        One round trip whatever the number of leads, built from the values the ORM
+        holds (the stage write itself is flushed later, as without this addon):
+        the history close/open, the current-stage flags and the new stage's lines.
+        """
         if not self:
             return
-        self._funnel_create_stage_lines()
-        self._funnel_update_checklist_state()
-        self.env["crm.lead.stage.history"]._funnel_record_moves(self, forced_info)
+        History = self.env["crm.lead.stage.history"]
+        self.env.cr.execute(
+            SQL(";").join(
+                [
+                    History._funnel_moves_sql(self, forced_info),
+                    self._funnel_current_stage_sql(),
+                    self._funnel_stage_lines_sql(),
+                ]
+            )
+        )
+        self._funnel_invalidate_checklist()
+        History.invalidate_model()
         if forced_info and not self.env.context.get(GATE_NO_CHATTER_KEY):
             bodies = {}
             for lead in self.filtered(lambda lead: lead.id in forced_info):
@@ -263,128 +329,139 @@ class CrmLead(models.Model):
             self.browse(bodies)._message_log_batch(bodies=bodies)
 
     def _funnel_create_stage_lines(self, items=None):
-        """Create, set-based, the missing checklist lines of the leads' current stage.
-
-        One INSERT ... SELECT whatever the number of leads; field items are then
-        evaluated live on the lead (prefetched) and set done in one UPDATE.
-        """
-        leads = self.filtered("stage_id")
-        if not leads:
-            return
-        self.env.flush_all()
-        items_filter = SQL("")
-        if items is not None:
-            items_filter = SQL("AND item.id = ANY(%s)", items.ids)
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO crm_lead_checklist_line (
-                    lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
-                    document_role, company_id, is_done, is_current_stage,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
-                       item.kind, item.required, item.document_role, lead.company_id,
-                       FALSE, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM crm_lead lead
-                  JOIN crm_stage_checklist_item item
-                    ON item.stage_id = lead.stage_id AND item.active
-                  JOIN crm_stage stage ON stage.id = item.stage_id
-                 WHERE lead.id = ANY(%(ids)s) %(items_filter)s
-                    ON CONFLICT (lead_id, item_id) DO NOTHING
-             RETURNING id, lead_id, item_id, kind
-                """,
-                uid=self.env.uid,
-                now=self.env.cr.now(),
-                ids=leads.ids,
-                items_filter=items_filter,
-            )
-        )
-        field_rows = [row for row in self.env.cr.fetchall() if row[3] == "field"]
-        Line = self.env["crm.lead.checklist.line"]
-        Line.invalidate_model()
-        self.invalidate_recordset(["checklist_line_ids"])
-        if field_rows:
-            # sudo: checklist configuration is read to evaluate field items; no user data
-            items = (
-                self.env["crm.stage.checklist.item"]
-                .sudo()
-                .browse({item_id for _line, _lead, item_id, _kind in field_rows})
-            )
-            # iterate recordsets (not browse per id) so items and leads are prefetched
-            item_by_id = {item.id: item for item in items}
-            lead_by_id = {lead.id: lead for lead in self}
-            done_ids = [
-                line_id
-                for line_id, lead_id, item_id, _kind in field_rows
-                if item_by_id[item_id]._is_set_on(lead_by_id[lead_id])
-            ]
-            if done_ids:
-                self.env.cr.execute(
-                    SQL(
-                        """
-                        UPDATE crm_lead_checklist_line
-                           SET is_done = TRUE, done_user_id = %(uid)s, done_date = %(now)s
-                         WHERE id = ANY(%(ids)s)
-                        """,
-                        uid=self.env.uid,
-                        now=self.env.cr.now(),
-                        ids=done_ids,
-                    )
-                )
-                Line.invalidate_model()
-
-    def _funnel_update_checklist_state(self):
-        """Set-based refresh of the current-stage flags and the stored progress counts."""
+        """Create the missing checklist lines of the leads' current stage (one query)."""
         if not self:
             return
-        self.env.flush_all()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead_checklist_line line
-                   SET is_current_stage = (line.stage_id = lead.stage_id)
-                  FROM crm_lead lead
-                 WHERE line.lead_id = lead.id AND lead.id = ANY(%(ids)s)
-                   AND line.is_current_stage IS DISTINCT FROM (line.stage_id = lead.stage_id);
-                UPDATE crm_lead lead
-                   SET checklist_required_count = COALESCE(c.required, 0),
-                       checklist_done_count = COALESCE(c.done, 0),
-                       checklist_blocked = COALESCE(c.done < c.required, FALSE)
-                  FROM crm_lead l2
-             LEFT JOIN (
-                        SELECT line.lead_id,
-                               COUNT(*) FILTER (WHERE line.required) AS required,
-                               COUNT(*) FILTER (WHERE line.required AND line.is_done) AS done
-                          FROM crm_lead_checklist_line line
-                          JOIN crm_lead l ON l.id = line.lead_id AND l.stage_id = line.stage_id
-                         WHERE line.lead_id = ANY(%(ids)s)
-                      GROUP BY line.lead_id
-                       ) c ON c.lead_id = l2.id
-                 WHERE lead.id = l2.id AND l2.id = ANY(%(ids)s)
-                """,
-                ids=self.ids,
-            )
-        )
-        self.env["crm.lead.checklist.line"].invalidate_model(["is_current_stage"])
+        self.env.cr.execute(self._funnel_stage_lines_sql(items))
+        self._funnel_invalidate_checklist()
+
+    def _funnel_invalidate_checklist(self):
+        self.env["crm.lead.checklist.line"].invalidate_model()
         self.invalidate_recordset(
-            ["checklist_required_count", "checklist_done_count", "checklist_blocked"]
+            [
+                "checklist_line_ids",
+                "checklist_required_count",
+                "checklist_done_count",
+                "checklist_blocked",
+            ]
+        )
+
+    def _funnel_current_stage_sql(self):
+        """UPDATE: the lines of the stages the leads left are no longer current."""
+        self.fetch(["stage_id"])
+        return SQL(
+            """
+            UPDATE crm_lead_checklist_line line
+               SET is_current_stage = FALSE
+              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[]) AS lead(id, stage_id)
+             WHERE line.lead_id = lead.id AND line.lead_id = ANY(%(ids)s)
+               AND line.is_current_stage
+               AND line.stage_id IS DISTINCT FROM lead.stage_id
+            """,
+            ids=self.ids,
+            stage_ids=[lead.stage_id.id or None for lead in self],
+        )
+
+    def _funnel_stage_lines_sql(self, items=None):
+        """Upsert of the checklist lines of the leads' current stage (``items`` only,
+        when given), whatever the number of leads; they are the current ones.
+
+        Field items are evaluated here on the leads and their lines are inserted
+        done; the field lines a lead kept from an earlier stay in the stage are
+        brought up to date.
+        """
+        Item = self.env["crm.stage.checklist.item"]
+        items_by_stage = Item._funnel_items_by_stage()
+        only_ids = set(items.ids) if items is not None else None
+        field_items = {
+            stage_id: [
+                item
+                for item in stage_items
+                if item.kind == "field" and (only_ids is None or item.id in only_ids)
+            ]
+            for stage_id, stage_items in items_by_stage.items()
+        }
+        fnames = {item.field_name for items in field_items.values() for item in items}
+        self.fetch(["stage_id", "company_id", *(fname for fname in fnames if fname)])
+        done_leads, done_items = [], []
+        for lead in self:
+            for item in field_items.get(lead.stage_id.id, ()):
+                if Item._funnel_field_set(lead, item.field_name):
+                    done_leads.append(lead.id)
+                    done_items.append(item.id)
+        items_filter = SQL("")
+        if only_ids is not None:
+            items_filter = SQL("AND item.id = ANY(%s)", list(only_ids))
+        return SQL(
+            """
+            INSERT INTO crm_lead_checklist_line (
+                lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
+                document_role, company_id, is_done, done_user_id, done_date,
+                is_current_stage, create_uid, create_date, write_uid, write_date)
+            SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
+                   item.kind, item.required, item.document_role, lead.company_id,
+                   done.lead_id IS NOT NULL,
+                   CASE WHEN done.lead_id IS NOT NULL THEN %(uid)s END,
+                   CASE WHEN done.lead_id IS NOT NULL THEN %(now)s END,
+                   TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
+              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[], %(company_ids)s::int[])
+                   AS lead(id, stage_id, company_id)
+              JOIN crm_stage_checklist_item item
+                ON item.stage_id = lead.stage_id AND item.active
+              JOIN crm_stage stage ON stage.id = item.stage_id
+         LEFT JOIN unnest(%(done_leads)s::int[], %(done_items)s::int[])
+                   AS done(lead_id, item_id)
+                ON done.lead_id = lead.id AND done.item_id = item.id
+             WHERE TRUE %(items_filter)s
+                ON CONFLICT (lead_id, item_id) DO UPDATE
+               SET is_current_stage = TRUE,
+                   is_done = CASE WHEN crm_lead_checklist_line.kind = 'field'
+                                  THEN EXCLUDED.is_done ELSE crm_lead_checklist_line.is_done END,
+                   done_user_id = CASE WHEN crm_lead_checklist_line.kind = 'field'
+                                       THEN EXCLUDED.done_user_id
+                                       ELSE crm_lead_checklist_line.done_user_id END,
+                   done_date = CASE WHEN crm_lead_checklist_line.kind = 'field'
+                                    THEN EXCLUDED.done_date
+                                    ELSE crm_lead_checklist_line.done_date END
+            """,
+            uid=self.env.uid,
+            now=self.env.cr.now(),
+            ids=self.ids,
+            stage_ids=[lead.stage_id.id or None for lead in self],
+            company_ids=[lead.company_id.id or None for lead in self],
+            done_leads=done_leads,
+            done_items=done_items,
+            items_filter=items_filter,
         )
 
     @tools.ormcache()
     def _funnel_field_item_names(self):
-        # sudo: configuration read (field names checked by items), cached registry-wide
-        items = self.env["crm.stage.checklist.item"].sudo().search([("kind", "=", "field")])
-        return frozenset(items.field_id.mapped("name"))
+        items_by_stage = self.env["crm.stage.checklist.item"]._funnel_items_by_stage()
+        return frozenset(
+            item.field_name
+            for items in items_by_stage.values()
+            for item in items
+            if item.kind == "field" and item.field_name
+        )
 
     def _funnel_refresh_field_lines(self, vals):
         """A lead field checked by a field item changed: update the current stage's lines.
 
-        Only the current stage's progress is stored; the gate itself evaluates field
-        items live, so lines of other stages need no refresh. Leads without required
-        items in their stage cost no query.
+        Only the current stage's progress is shown; the gate itself evaluates field
+        items live, so lines of other stages need no refresh. Costs no query unless
+        the current stage of a lead checks one of the fields written.
         """
-        leads = self.filtered("checklist_required_count")
-        if not leads or not (self._funnel_field_item_names() & set(vals)):
+        fnames = self._funnel_field_item_names() & set(vals)
+        if not fnames:
+            return
+        items_by_stage = self.env["crm.stage.checklist.item"]._funnel_items_by_stage()
+        leads = self.filtered(
+            lambda lead: any(
+                item.kind == "field" and item.field_name in fnames
+                for item in items_by_stage.get(lead.stage_id.id, ())
+            )
+        )
+        if not leads:
             return
         # sudo: system bookkeeping of the progress of leads the user just wrote
         lines = (

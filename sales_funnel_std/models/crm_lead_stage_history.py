@@ -9,12 +9,16 @@ class CrmLeadStageHistory(models.Model):
     _description = "Lead Stage History"
     _order = "date_in desc, id desc"
     _rec_name = "stage_id"
+    # append-only log written in SQL: user_id/date_in/date_out already say who and when
+    _log_access = False
 
-    lead_id = fields.Many2one("crm.lead", required=True, index=True, ondelete="cascade")
+    # lead_id and date_out: no single-column index, _open_per_lead and _lead_latest_idx
+    # serve the lookups by lead (fewer index writes on every move)
+    lead_id = fields.Many2one("crm.lead", required=True, ondelete="cascade")
     stage_id = fields.Many2one("crm.stage", index=True, ondelete="restrict")
     previous_stage_id = fields.Many2one("crm.stage", ondelete="set null")
     date_in = fields.Datetime("Entered On", required=True, index=True)
-    date_out = fields.Datetime("Left On", index=True)
+    date_out = fields.Datetime("Left On")
     duration_days = fields.Float(
         "Days in Stage",
         digits=(16, 2),
@@ -33,67 +37,65 @@ class CrmLeadStageHistory(models.Model):
     _lead_latest_idx = models.Index("(lead_id, date_in DESC, id DESC)")
 
     @api.model
-    def _funnel_record_moves(self, leads, forced_info=None):
-        """Close the open rows of ``leads`` and open one for their current stage.
+    def _funnel_moves_sql(self, leads, forced_info=None):
+        """One statement, whatever the number of leads: close the open row of each lead
+        that left its stage and open a row for the stage it is in now (also for a lead
+        without an open row: just created, or history missing).
 
-        Set-based: one UPDATE and one INSERT whatever the number of leads.
+        The leads' values come from the ORM (their stage write may not be flushed yet).
         ``forced_info``: ``{lead_id: (reason, missing_items_text)}`` for overrides.
         """
-        if not leads:
-            return
-        self.env.flush_all()
         now = fields.Datetime.now()
         forced_info = forced_info or {}
-        self.env.cr.execute(
-            SQL(
-                """
+        forced_ids = list(forced_info)
+        leads.fetch(["stage_id", "user_id", "team_id", "company_id"])
+        # The INSERT of a lead's new row consumes the RETURNING row of its closed one, so
+        # the open row is always closed first (unique open row per lead).
+        return SQL(
+            """
+            WITH lead AS (
+                SELECT * FROM unnest(%(ids)s::int[], %(stage_ids)s::int[], %(user_ids)s::int[],
+                                     %(team_ids)s::int[], %(company_ids)s::int[])
+                    AS lead(id, stage_id, user_id, team_id, company_id)
+            ), closed AS (
                 UPDATE crm_lead_stage_history h
                    SET date_out = %(now)s,
-                       duration_days = EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 86400.0,
-                       write_uid = %(uid)s, write_date = %(now)s
-                  FROM crm_lead lead
+                       duration_days = EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 86400.0
+                  FROM lead
                  WHERE h.lead_id = lead.id
                    AND h.lead_id = ANY(%(ids)s)
                    AND h.date_out IS NULL
                    AND h.stage_id IS DISTINCT FROM lead.stage_id
-                """,
-                now=now,
-                uid=self.env.uid,
-                ids=leads.ids,
+             RETURNING h.lead_id, h.stage_id
             )
-        )
-        forced_ids = list(forced_info)
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO crm_lead_stage_history (
-                    lead_id, stage_id, previous_stage_id, date_in, user_id, salesperson_id,
-                    team_id, company_id, forced, force_reason, missing_items,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT lead.id, lead.stage_id, prev.stage_id, %(now)s, %(uid)s, lead.user_id,
-                       lead.team_id, lead.company_id, forced.lead_id IS NOT NULL,
-                       forced.reason, forced.missing,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM crm_lead lead
-             LEFT JOIN LATERAL (
+            INSERT INTO crm_lead_stage_history (
+                lead_id, stage_id, previous_stage_id, date_in, user_id, salesperson_id,
+                team_id, company_id, forced, force_reason, missing_items)
+            SELECT lead.id, lead.stage_id,
+                   CASE WHEN closed.lead_id IS NOT NULL THEN closed.stage_id ELSE (
                         SELECT h.stage_id FROM crm_lead_stage_history h
                          WHERE h.lead_id = lead.id
-                      ORDER BY h.date_in DESC, h.id DESC LIMIT 1
-                       ) prev ON TRUE
-             LEFT JOIN unnest(%(forced_ids)s::int[], %(reasons)s::text[], %(missing)s::text[])
-                       AS forced(lead_id, reason, missing) ON forced.lead_id = lead.id
-                 WHERE lead.id = ANY(%(ids)s)
-                   AND lead.stage_id IS NOT NULL
-                   AND NOT EXISTS (
-                        SELECT 1 FROM crm_lead_stage_history o
-                         WHERE o.lead_id = lead.id AND o.date_out IS NULL)
-                """,
-                now=now,
-                uid=self.env.uid,
-                ids=leads.ids,
-                forced_ids=forced_ids,
-                reasons=[forced_info[i][0] for i in forced_ids],
-                missing=[forced_info[i][1] for i in forced_ids],
-            )
+                      ORDER BY h.date_in DESC, h.id DESC LIMIT 1) END,
+                   %(now)s, %(uid)s, lead.user_id,
+                   lead.team_id, lead.company_id, forced.lead_id IS NOT NULL,
+                   forced.reason, forced.missing
+              FROM lead
+         LEFT JOIN closed ON closed.lead_id = lead.id
+         LEFT JOIN unnest(%(forced_ids)s::int[], %(reasons)s::text[], %(missing)s::text[])
+                   AS forced(lead_id, reason, missing) ON forced.lead_id = lead.id
+             WHERE lead.stage_id IS NOT NULL
+               AND (closed.lead_id IS NOT NULL OR NOT EXISTS (
+                    SELECT 1 FROM crm_lead_stage_history o
+                     WHERE o.lead_id = lead.id AND o.date_out IS NULL))
+            """,
+            now=now,
+            uid=self.env.uid,
+            ids=leads.ids,
+            stage_ids=[lead.stage_id.id or None for lead in leads],
+            user_ids=[lead.user_id.id or None for lead in leads],
+            team_ids=[lead.team_id.id or None for lead in leads],
+            company_ids=[lead.company_id.id or None for lead in leads],
+            forced_ids=forced_ids,
+            reasons=[forced_info[i][0] for i in forced_ids],
+            missing=[forced_info[i][1] for i in forced_ids],
         )
-        self.invalidate_model()

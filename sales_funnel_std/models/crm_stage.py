@@ -60,19 +60,21 @@ class CrmStage(models.Model):
         else:
             self.create({"name": "Won", "sequence": 70, "is_won": True, "funnel_role": "won"})
 
-    def _funnel_sort_key(self):
-        self.ensure_one()
-        return (self.sequence, self.id)
-
     @api.model
     @tools.ormcache()
     def _funnel_stage_order(self):
-        """``(id, sequence, team ids, required_for_won)`` of the active stages in pipeline
-        order, for the gate. Cached registry-wide; any stage change clears it."""
+        """``(id, sequence, team ids, required_for_won, is_won)`` of the active stages in
+        pipeline order, for the gate. Cached registry-wide; any stage change clears it."""
         # sudo: pipeline configuration, no user data
         stages = self.sudo().search([]).sorted(lambda stage: (stage.sequence, stage.id))
         return tuple(
-            (stage.id, stage.sequence, frozenset(stage.team_ids.ids), stage.required_for_won)
+            (
+                stage.id,
+                stage.sequence,
+                frozenset(stage.team_ids.ids),
+                stage.required_for_won,
+                stage.is_won,
+            )
             for stage in stages
         )
 

@@ -1,5 +1,8 @@
-from odoo import _, api, fields, models
+from collections import defaultdict, namedtuple
+
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.tools import frozendict
 
 ITEM_KINDS = [
     ("confirm", "Confirmation"),
@@ -11,6 +14,8 @@ DOCUMENT_ROLES = [
     ("requirements", "Requirements list"),
     ("minutes", "Negotiation minutes"),
 ]
+# An active checklist item as cached for the gate and the stage entry of leads
+FunnelItem = namedtuple("FunnelItem", "id kind required field_name")
 # field types that have a meaningful "is set" state
 FIELD_ITEM_TYPES = (
     "char",
@@ -115,48 +120,66 @@ class CrmStageChecklistItem(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         items = super().create(vals_list)
-        self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        self.env.registry.clear_cache()  # _funnel_items_by_stage
         items._funnel_add_lines_to_current_leads()
         return items
 
     def write(self, vals):
         res = super().write(vals)
-        if {"kind", "field_id", "active"} & set(vals):
-            self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        self.env.registry.clear_cache()  # _funnel_items_by_stage
         if vals.get("active") or "stage_id" in vals:
             self._funnel_add_lines_to_current_leads()
-        if {"kind", "field_id", "needs_confirmation", "required"} & set(vals):
+        if {"kind", "field_id", "needs_confirmation", "required", "active"} & set(vals):
+            # sudo: the lines of every lead follow their item, whoever can see them
             lines = self.env["crm.lead.checklist.line"].sudo().search([("item_id", "in", self.ids)])
             for item in self:
                 item_lines = lines.filtered(lambda line, item=item: line.item_id == item)
-                item_lines.write({"kind": item.kind, "required": item.required})
+                # an archived item no longer counts in the progress (nor in the gate)
+                item_lines.write({"kind": item.kind, "required": item.required and item.active})
             lines._funnel_refresh_done()
-            lines.lead_id._funnel_update_checklist_state()
         return res
 
     def unlink(self):
         res = super().unlink()
-        self.env.registry.clear_cache()  # crm.lead._funnel_field_item_names
+        self.env.registry.clear_cache()  # _funnel_items_by_stage
         return res
 
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
 
-    def _is_set_on(self, lead, vals=None):
-        """Field items: is the lead field set (evaluated live).
+    @api.model
+    @tools.ormcache()
+    def _funnel_items_by_stage(self):
+        """``{stage id: (FunnelItem, ...)}`` of the active items in checklist order, for
+        the gate and the stage entry of leads (no query per move). Cached
+        registry-wide; any item change clears it. Read-only."""
+        # sudo: checklist configuration, no user data
+        rows = defaultdict(list)
+        for item in self.sudo().search([]):
+            rows[item.stage_id.id].append(
+                FunnelItem(item.id, item.kind, item.required, item.field_id.name or False)
+            )
+        return frozendict({stage_id: tuple(items) for stage_id, items in rows.items()})
+
+    @api.model
+    def _funnel_field_set(self, lead, fname, vals=None):
+        """Is the field ``fname`` of ``lead`` set (field items, evaluated live).
 
         ``vals``: values about to be written with the move (a form saving the field
         and the stage together), taken instead of the current value.
         """
-        self.ensure_one()
-        fname = self.field_id.name
         if not fname or fname not in lead._fields:
             return False
         field = lead._fields[fname]
         if vals and fname in vals and field.type not in ("one2many", "many2many"):
             return bool(vals[fname])
         return bool(lead[fname])
+
+    def _is_set_on(self, lead, vals=None):
+        """Field items: is the lead field set (evaluated live)."""
+        self.ensure_one()
+        return self._funnel_field_set(lead, self.field_id.name, vals)
 
     def _funnel_add_lines_to_current_leads(self):
         """Items added to a stage later: lines for the leads currently in it (batched)."""
@@ -173,4 +196,3 @@ class CrmStageChecklistItem(models.Model):
         )
         if leads:
             leads._funnel_create_stage_lines(items=items)
-            leads._funnel_update_checklist_state()
