@@ -33,6 +33,18 @@ def kanban_column(page, stage):
     )
 
 
+def drag_card(page, card, column):
+    """Drag ``card`` onto ``column`` with real mouse moves (Odoo's sortable needs them)."""
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 15)
+    page.mouse.down()
+    target = column.locator(".o_kanban_header").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2 + 10, box["y"] + 25, steps=3)
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 80, steps=10)
+    page.mouse.up()
+
+
 def kanban_card(page, name):
     return page.locator(".o_kanban_record", has_text=name).first
 

@@ -95,6 +95,18 @@ deal._funnel_complete_checklists()
 for role in ("qualification", "discovery", "proposal", "negotiation"):
     deal.write({"stage_id": stages[role].id})
 
+# 3b. the same, won by a drag into the Won column
+dragged = _opportunity(
+    "E2E Drag me to won",
+    salesman,
+    stage_id=stages["acquisition"].id,
+    expected_revenue=42000,
+    **scored,
+)
+dragged._funnel_complete_checklists()
+for role in ("qualification", "discovery", "proposal", "negotiation"):
+    dragged.write({"stage_id": stages[role].id})
+
 # 4. the funnel report has something to show: a few leads spread over the stages
 for index in range(4):
     lead = _opportunity(

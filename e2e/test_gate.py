@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from e2e.helpers import (
     choose_many2one,
+    drag_card,
     kanban_card,
     kanban_column,
     open_pipeline,
@@ -18,18 +19,6 @@ from e2e.helpers import (
 
 LEAD = "E2E Gate me"
 FROM, TO = "Need discovery", "Solution & proposal"
-
-
-def _drag(page, card, column):
-    """Drag ``card`` onto ``column`` with real mouse moves (Odoo's sortable needs them)."""
-    card.scroll_into_view_if_needed()
-    box = card.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 15)
-    page.mouse.down()
-    target = column.locator(".o_kanban_header").bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2 + 10, box["y"] + 25, steps=3)
-    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 80, steps=10)
-    page.mouse.up()
 
 
 def test_drag_refused_until_requirements_list_uploaded(page_factory):
@@ -41,7 +30,7 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
     expect(card).to_contain_text("Blocked")
 
     # 1. refused: the dialog lists the missing item, the card stays in its column
-    _drag(page, card, kanban_column(page, TO))
+    drag_card(page, card, kanban_column(page, TO))
     error = page.locator(".o_error_dialog")
     expect(error).to_be_visible()
     expect(error).to_contain_text("required checklist items")
@@ -83,7 +72,7 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
     # 3. the same drag now succeeds
     open_pipeline(page)
     card = kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)
-    _drag(page, card, kanban_column(page, TO))
+    drag_card(page, card, kanban_column(page, TO))
     expect(kanban_column(page, TO).locator(".o_kanban_record", has_text=LEAD)).to_be_visible()
     expect(kanban_column(page, FROM).locator(".o_kanban_record", has_text=LEAD)).to_have_count(0)
     expect(page.locator(".o_error_dialog")).to_have_count(0)

@@ -7,7 +7,13 @@ delivery from the lead's smart buttons (the salesman has no project access: none
 
 from playwright.sync_api import expect
 
-from e2e.helpers import choose_many2one, open_pipeline_card
+from e2e.helpers import (
+    choose_many2one,
+    drag_card,
+    kanban_column,
+    open_pipeline,
+    open_pipeline_card,
+)
 
 LEAD = "E2E Hand me over"
 PROJECT = "E2E Customer Ltd - E2E Hand me over"
@@ -53,3 +59,27 @@ def test_salesman_marks_won_and_hands_over(page_factory):
     expect(page.locator(".o_form_view div[name=user_id] input")).to_have_value(
         "E2E Delivery Manager"
     )
+
+
+def test_card_dragged_into_won_offers_the_handover(page_factory):
+    """Reps win deals by dragging the card: the handover wizard follows there too."""
+    lead = "E2E Drag me to won"
+    page = page_factory.login("e2e_salesman")
+    open_pipeline(page)
+    card = kanban_column(page, "Negotiation").locator(".o_kanban_record", has_text=lead)
+    expect(card).to_be_visible()
+    drag_card(page, card, kanban_column(page, "Won"))
+
+    dialog = page.locator(".modal-dialog", has_text="Hand Over to Delivery")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("div[name=project_name] input")).to_have_value(
+        f"E2E Customer Ltd - {lead}"
+    )
+    # handing over can wait: the deal stays won, still "to hand over"
+    dialog.locator(".modal-footer button", has_text="Cancel").click()
+    expect(dialog).to_be_hidden()
+    open_pipeline(page)
+    won_card = kanban_column(page, "Won").locator(".o_kanban_record", has_text=lead)
+    expect(won_card).to_be_visible()
+    open_pipeline_card(page, lead)
+    expect(page.locator(".o_form_view .ribbon", has_text="Won")).to_be_visible()

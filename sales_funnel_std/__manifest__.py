@@ -47,6 +47,9 @@
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_story_demo.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["sales_funnel_std/static/src/**/*"],
+    },
     "images": [
         "static/description/screenshots/pipeline.png",
         "static/description/screenshots/lead_checklist.png",

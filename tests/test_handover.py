@@ -318,6 +318,19 @@ class TestHandover(FunnelCase):
             isinstance(action, dict) and action.get("res_model"), "crm.lead.handover"
         )
 
+    @users("sf_salesman_1")
+    def test_won_stage_by_drag_offers_wizard_once(self):
+        """The web client asks after a move into a won stage (kanban drag, status bar)."""
+        lead = self.lead.with_env(self.env)
+        self.assertFalse(lead.get_funnel_handover_action(), "not won: nothing to offer")
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        lead.write({"stage_id": won_stage.id})
+        action = lead.get_funnel_handover_action()
+        self.assertEqual(action["res_model"], "crm.lead.handover")
+        self.assertEqual(action["context"]["default_lead_id"], lead.id)
+        self.company.sudo().handover_open_on_won = False
+        self.assertFalse(lead.get_funnel_handover_action(), "setting off")
+
     @freeze_time(TODAY)
     def test_handover_required_before_won(self):
         self.company.handover_required_for_won = True

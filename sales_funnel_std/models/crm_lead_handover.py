@@ -101,6 +101,21 @@ class CrmLead(models.Model):
             return action
         return res
 
+    def get_funnel_handover_action(self):
+        """The handover wizard to open after the web client moved this lead into a won
+        stage without the Won button (kanban drag, form status bar), when the company
+        opens it on won; False otherwise (static/src/js/handover_on_won.js)."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        if (
+            not company.handover_open_on_won
+            or self.handover_state != "todo"
+            or self.type != "opportunity"
+            or not self.active
+        ):
+            return False
+        return self.action_open_handover_wizard()
+
     def action_open_handover_wizard(self):
         """Open the "Hand over to delivery" wizard (客户交接清单) on this opportunity."""
         self.ensure_one()
