@@ -375,9 +375,9 @@ class TestChecklist(GatesCase):
         self._tick_acquisition(ready)
         Lead = self.env["crm.lead"]
         scope = [("id", "in", (blocked | ready).ids)]
-        self.assertEqual(Lead.search(scope + [("checklist_blocked", "=", True)]), blocked)
-        self.assertEqual(Lead.search(scope + [("checklist_blocked", "=", False)]), ready)
-        self.assertEqual(Lead.search(scope + [("checklist_blocked", "!=", True)]), ready)
+        self.assertEqual(Lead.search([*scope, ("checklist_blocked", "=", True)]), blocked)
+        self.assertEqual(Lead.search([*scope, ("checklist_blocked", "=", False)]), ready)
+        self.assertEqual(Lead.search([*scope, ("checklist_blocked", "!=", True)]), ready)
 
     def test_field_item_refuses_bad_fields(self):
         partner_field = self.env["ir.model.fields"]._get("res.partner", "name")
