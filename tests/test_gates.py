@@ -340,6 +340,10 @@ class TestChecklist(GatesCase):
         self._line(lead, self.item_contact).is_done = True
         self.assertEqual((lead.checklist_done_count, lead.checklist_required_count), (1, 2))
         self.item_first_visit.active = False
+        # whoever fills the cached checklist first (here a caller seeing archived records)
+        self.env.registry.clear_cache()
+        Item = self.env["crm.stage.checklist.item"].with_context(active_test=False)
+        Item._funnel_items_by_stage()
         self.assertEqual((lead.checklist_done_count, lead.checklist_required_count), (1, 1))
         self.assertFalse(lead.checklist_blocked)
         lead.write({"stage_id": self.stage_qualification.id})

@@ -66,7 +66,12 @@ class CrmStage(models.Model):
         """``(id, sequence, team ids, required_for_won, is_won)`` of the active stages in
         pipeline order, for the gate. Cached registry-wide; any stage change clears it."""
         # sudo: pipeline configuration, no user data
-        stages = self.sudo().search([]).sorted(lambda stage: (stage.sequence, stage.id))
+        # explicit domain: the cached result must not depend on the caller's active_test
+        stages = (
+            self.sudo()
+            .search([("active", "=", True)])
+            .sorted(lambda stage: (stage.sequence, stage.id))
+        )
         return tuple(
             (
                 stage.id,

@@ -156,7 +156,8 @@ class CrmStageChecklistItem(models.Model):
         registry-wide; any item change clears it. Read-only."""
         # sudo: checklist configuration, no user data
         rows = defaultdict(list)
-        for item in self.sudo().search([]):
+        # explicit domain: the cached result must not depend on the caller's active_test
+        for item in self.sudo().search([("active", "=", True)]):
             rows[item.stage_id.id].append(
                 FunnelItem(item.id, item.kind, item.required, item.field_id.name or False)
             )
