@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: bootstrap, fresh test database with the addon (no demo data),
-# pytest-odoo over tests/, translation completeness, lint. Non-zero on any failure.
+# pytest-odoo over tests/, translation completeness, the demo story installed in its own
+# fresh database, lint, browser tests. Non-zero on any failure.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$REPO_ROOT/scripts/db.sh"
@@ -17,6 +18,13 @@ echo "[test] translations (template exported from $TEST_DB)"
 "$VENV/bin/python" "$(cat "$BUILD_DIR/odoo_bin")" i18n export -c "$BUILD_DIR/odoo.conf" \
     -d "$TEST_DB" -o "$BUILD_DIR/test_export.pot" sales_funnel_std 2>&1 | grep -v " INFO " || true
 "$VENV/bin/python" "$REPO_ROOT/scripts/check_i18n.py" "$BUILD_DIR/test_export.pot"
+echo "[test] demo data (fresh database $DEMO_TEST_DB with demo, story checked)"
+db_drop "$DEMO_TEST_DB"
+db_install_addon "$DEMO_TEST_DB" --with-demo
+"$VENV/bin/python" "$(cat "$BUILD_DIR/odoo_bin")" shell -c "$BUILD_DIR/odoo.conf" \
+    -d "$DEMO_TEST_DB" --log-level=warn --no-http < "$REPO_ROOT/scripts/check_demo.py" \
+    | tee "$BUILD_DIR/check_demo.log"
+grep -q "^DEMO OK" "$BUILD_DIR/check_demo.log"
 "$REPO_ROOT/scripts/lint.sh"
 if [ "${E2E:-1}" = 1 ]; then
     "$REPO_ROOT/scripts/e2e.sh"

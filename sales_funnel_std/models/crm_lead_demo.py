@@ -40,8 +40,7 @@ class CrmLead(models.Model):
                         UPDATE crm_lead_stage_history
                            SET date_in = %(date_in)s, date_out = %(date_out)s,
                                duration_days = EXTRACT(EPOCH FROM (%(date_out)s::timestamp
-                                                - %(date_in)s::timestamp)) / 86400.0,
-                               create_date = %(date_in)s
+                                                - %(date_in)s::timestamp)) / 86400.0
                          WHERE id = %(id)s
                         """,
                         date_in=date_in,
