@@ -122,4 +122,19 @@ report = (
 )
 check("funnel report non-empty", len(report) >= 5, str(report))
 
+crm_demo = Lead.browse(
+    env["ir.model.data"]
+    .search([("module", "=", "crm"), ("model", "=", "crm.lead")])
+    .mapped("res_id")
+).exists()
+ungraded = crm_demo.filtered(
+    lambda lead: (
+        lead.active
+        and lead.type == "opportunity"
+        and lead.stage_id.funnel_role not in (False, "acquisition")
+        and lead.bndu_grade == "none"
+    )
+)
+check("CRM's demo deals past acquisition are graded", not ungraded, str(ungraded.mapped("name")))
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

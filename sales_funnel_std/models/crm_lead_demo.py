@@ -1,11 +1,52 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .crm_lead import BNDU_SCORE_FIELDS
+
+# demo only: BNDU scores of CRM's own demo opportunities, after their priority (stars)
+SCORES_BY_PRIORITY = {
+    "3": ("5", "5", "4", "4"),
+    "2": ("4", "4", "3", "3"),
+    "1": ("3", "3", "2", "2"),
+    "0": ("2", "2", "1", "2"),
+}
+
 
 class CrmLead(models.Model):
     _inherit = "crm.lead"
+
+    @api.model
+    def _funnel_demo_score_crm_demo(self):
+        """Demo data only: score CRM's own demo opportunities past lead acquisition.
+
+        ``demo/crm_funnel_apply_demo.xml`` moved them onto the standard stages; scored
+        here through the ORM (grade, cadence), from their priority, so that the demo
+        pipeline shows no ungraded deal in a later stage. Called once from that file.
+        """
+        data = self.env["ir.model.data"].search(
+            [("module", "=", "crm"), ("model", "=", "crm.lead")]
+        )
+        leads = (
+            self.browse(data.mapped("res_id"))
+            .exists()
+            .filtered(
+                lambda lead: (
+                    lead.type == "opportunity"
+                    and lead.stage_id.funnel_role not in (False, "acquisition")
+                    and lead.bndu_grade == "none"
+                )
+            )
+        )
+        by_priority = defaultdict(lambda: self.browse())
+        for lead in leads:
+            by_priority[lead.priority or "0"] |= lead
+        for priority, group in by_priority.items():
+            scores = SCORES_BY_PRIORITY.get(priority, SCORES_BY_PRIORITY["0"])
+            group.write(dict(zip(BNDU_SCORE_FIELDS, scores, strict=True)))
+        return True
 
     @api.model
     def _funnel_demo_backdate(self, plan):
