@@ -30,6 +30,10 @@ PREFILL_COLUMNS = [
     ("crm_lead", "bndu_grade", "varchar", "'none'"),
     # handover: won deals of the past are "to hand over", the others have no state
     ("crm_lead", "handover_state", "varchar", "CASE WHEN t.won_status = 'won' THEN 'todo' END"),
+    # checklist progress: no checklist line exists before the addon
+    ("crm_lead", "checklist_required_count", "int4", "0"),
+    ("crm_lead", "checklist_done_count", "int4", "0"),
+    ("crm_lead", "checklist_blocked", "bool", "false"),
 ]
 
 

@@ -2,9 +2,8 @@
 
 - stage move of 1 lead and of 1,000 leads whose checklists are complete, addon vs the
   same stage write on vanilla CRM: target ratio <= 1.2;
-- kanban ``web_search_read`` of 80 cards with the checklist progress fields (computed
-  from the lines, one grouped read) vs the vanilla card specification: queries <=
-  vanilla + 2.
+- kanban ``web_search_read`` of 80 cards with the checklist progress fields (stored)
+  vs the vanilla card specification: queries <= vanilla + 2.
 """
 
 from bench.registry import operation

@@ -2,7 +2,6 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import RedirectWarning, UserError
-from odoo.fields import Domain
 from odoo.tools import SQL
 
 # Context key carrying a manager's override reason. Honoured ONLY for sales managers:
@@ -12,6 +11,7 @@ GATE_FORCE_KEY = "funnel_gate_force_reason"
 GATE_NO_CHATTER_KEY = "funnel_gate_no_chatter"
 MANAGER_GROUP = "sales_team.group_sale_manager"
 MAX_BLOCKED_LEADS_SHOWN = 20
+PROGRESS_FIELDS = ("checklist_required_count", "checklist_done_count", "checklist_blocked")
 
 
 class CrmLead(models.Model):
@@ -21,21 +21,24 @@ class CrmLead(models.Model):
     checklist_line_ids = fields.One2many(
         "crm.lead.checklist.line", "lead_id", string="Checklist", copy=False
     )
-    # Progress of the current stage's required items, computed from the lines: one
-    # _read_group per batch of leads (a kanban page), nothing to keep in sync on moves
+    # Progress of the current stage's required items: stored (kanban cards read it with
+    # the lead), recomputed from the lines in one _read_group per batch of leads and
+    # written by the ORM together with the stage of a moved lead
     checklist_done_count = fields.Integer(
         "Checklist Done",
         compute="_compute_checklist_progress",
+        store=True,
         help="Required checklist items of the current stage that are done.",
     )
     checklist_required_count = fields.Integer(
         "Checklist Required",
         compute="_compute_checklist_progress",
+        store=True,
         help="Required checklist items of the current stage.",
     )
     checklist_blocked = fields.Boolean(
         compute="_compute_checklist_progress",
-        search="_search_checklist_blocked",
+        store=True,
         help="Required items of the current stage are still open: the lead cannot move forward.",
     )
     # Stage history
@@ -52,39 +55,33 @@ class CrmLead(models.Model):
         "checklist_line_ids.is_done",
     )
     def _compute_checklist_progress(self):
-        counts = {}  # lead id -> [required, done]
+        counts = {}  # lead id -> (required, done)
         lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
         if lead_ids:
-            for lead, is_done, count in self.env["crm.lead.checklist.line"]._read_group(
-                [
-                    ("lead_id", "in", lead_ids),
-                    ("is_current_stage", "=", True),
-                    ("required", "=", True),
-                ],
-                ["lead_id", "is_done"],
-                ["__count"],
-            ):
-                lead_counts = counts.setdefault(lead.id, [0, 0])
-                lead_counts[0] += count
-                if is_done:
-                    lead_counts[1] += count
+            self.env["crm.lead.checklist.line"].flush_model(
+                ["lead_id", "is_current_stage", "required", "is_done"]
+            )
+            # SQL: a stored value must not depend on the record rules of whoever
+            # triggers the computation; only counts of the leads' own lines are read
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT lead_id, COUNT(*), COUNT(*) FILTER (WHERE is_done)
+                      FROM crm_lead_checklist_line
+                     WHERE lead_id = ANY(%s) AND is_current_stage AND required
+                  GROUP BY lead_id
+                    """,
+                    lead_ids,
+                )
+            )
+            counts = {
+                lead_id: (required, done) for lead_id, required, done in self.env.cr.fetchall()
+            }
         for lead in self:
             required, done = counts.get(lead._origin.id, (0, 0))
             lead.checklist_required_count = required
             lead.checklist_done_count = done
             lead.checklist_blocked = done < required
-
-    def _search_checklist_blocked(self, operator, value):
-        if operator != "in":
-            return NotImplemented
-        blocked = Domain(
-            "checklist_line_ids",
-            "any",
-            [("is_current_stage", "=", True), ("required", "=", True), ("is_done", "=", False)],
-        )
-        if True in value and False in value:
-            return Domain.TRUE
-        return blocked if True in value else ~blocked
 
     @api.depends("date_last_stage_update")
     def _compute_stage_days(self):
@@ -307,11 +304,14 @@ class CrmLead(models.Model):
                 [
                     History._funnel_moves_sql(self, forced_info),
                     self._funnel_current_stage_sql(),
-                    self._funnel_stage_lines_sql(),
+                    self._funnel_stage_lines_sql(returning=True),
                 ]
             )
         )
-        self._funnel_invalidate_checklist()
+        current_lines = self.env.cr.fetchall()
+        self.env["crm.lead.checklist.line"].invalidate_model()
+        self.invalidate_recordset(["checklist_line_ids"])
+        self._funnel_assign_progress(current_lines)
         History.invalidate_model()
         if forced_info and not self.env.context.get(GATE_NO_CHATTER_KEY):
             bodies = {}
@@ -335,20 +335,37 @@ class CrmLead(models.Model):
         self.env.cr.execute(self._funnel_stage_lines_sql(items))
         self._funnel_invalidate_checklist()
 
+    def _funnel_assign_progress(self, current_lines):
+        """The stored progress of leads that just entered their stage, from all their
+        current lines ``(lead id, required, is_done)`` (returned by the lines upsert).
+
+        Assigned the way the ORM assigns a computed field (protected records: cache
+        only, no write logic): no query, and the ORM writes it in the same UPDATE as
+        the stage.
+        """
+        counts = {lead.id: [0, 0] for lead in self}
+        for lead_id, required, is_done in current_lines:
+            if required:
+                counts[lead_id][0] += 1
+                counts[lead_id][1] += bool(is_done)
+        progress_fields = [self._fields[fname] for fname in PROGRESS_FIELDS]
+        with self.env.protecting(progress_fields, self):
+            for lead in self:
+                required, done = counts[lead.id]
+                lead.checklist_required_count = required
+                lead.checklist_done_count = done
+                lead.checklist_blocked = done < required
+
     def _funnel_invalidate_checklist(self):
+        """The lines changed in SQL: drop them from the cache and recompute the progress
+        (at the next flush, in the same UPDATE as the leads' pending changes)."""
         self.env["crm.lead.checklist.line"].invalidate_model()
-        self.invalidate_recordset(
-            [
-                "checklist_line_ids",
-                "checklist_required_count",
-                "checklist_done_count",
-                "checklist_blocked",
-            ]
-        )
+        self.invalidate_recordset(["checklist_line_ids"])
+        for fname in PROGRESS_FIELDS:
+            self.env.add_to_compute(self._fields[fname], self)
 
     def _funnel_current_stage_sql(self):
         """UPDATE: the lines of the stages the leads left are no longer current."""
-        self.fetch(["stage_id"])
         return SQL(
             """
             UPDATE crm_lead_checklist_line line
@@ -362,13 +379,14 @@ class CrmLead(models.Model):
             stage_ids=[lead.stage_id.id or None for lead in self],
         )
 
-    def _funnel_stage_lines_sql(self, items=None):
+    def _funnel_stage_lines_sql(self, items=None, returning=False):
         """Upsert of the checklist lines of the leads' current stage (``items`` only,
         when given), whatever the number of leads; they are the current ones.
 
         Field items are evaluated here on the leads and their lines are inserted
         done; the field lines a lead kept from an earlier stay in the stage are
-        brought up to date.
+        brought up to date. ``returning``: return ``(lead id, required, is_done)`` of
+        every line upserted, i.e. all the current lines of the leads.
         """
         Item = self.env["crm.stage.checklist.item"]
         items_by_stage = Item._funnel_items_by_stage()
@@ -382,7 +400,9 @@ class CrmLead(models.Model):
             for stage_id, stage_items in items_by_stage.items()
         }
         fnames = {item.field_name for items in field_items.values() for item in items}
-        self.fetch(["stage_id", "company_id", *(fname for fname in fnames if fname)])
+        if items is not None:
+            # every lead of the stages: read only the columns needed, in bulk
+            self.fetch(["stage_id", "company_id", *(fname for fname in fnames if fname)])
         done_leads, done_items = [], []
         for lead in self:
             for item in field_items.get(lead.stage_id.id, ()):
@@ -423,6 +443,7 @@ class CrmLead(models.Model):
                    done_date = CASE WHEN crm_lead_checklist_line.kind = 'field'
                                     THEN EXCLUDED.done_date
                                     ELSE crm_lead_checklist_line.done_date END
+            %(returning)s
             """,
             uid=self.env.uid,
             now=self.env.cr.now(),
@@ -432,6 +453,12 @@ class CrmLead(models.Model):
             done_leads=done_leads,
             done_items=done_items,
             items_filter=items_filter,
+            returning=SQL(
+                "RETURNING crm_lead_checklist_line.lead_id, crm_lead_checklist_line.required, "
+                "crm_lead_checklist_line.is_done"
+            )
+            if returning
+            else SQL(""),
         )
 
     @tools.ormcache()

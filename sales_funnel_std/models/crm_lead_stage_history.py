@@ -48,7 +48,6 @@ class CrmLeadStageHistory(models.Model):
         now = fields.Datetime.now()
         forced_info = forced_info or {}
         forced_ids = list(forced_info)
-        leads.fetch(["stage_id", "user_id", "team_id", "company_id"])
         # The INSERT of a lead's new row consumes the RETURNING row of its closed one, so
         # the open row is always closed first (unique open row per lead).
         return SQL(
