@@ -8,9 +8,8 @@ operation's set-up (untimed), then times ``run()`` plus what a commit would do f
 the SQL queries of that section (``cr.sql_log_count``), records the process's peak RSS
 and the RSS growth during ``run()``, and ROLLS BACK. This is repeated ``--repeat``
 times (default 3, env BENCH_REPEAT; 7 for runs under a second, 15 under 0.1 s) in the
-same process;
-the fastest run is reported (the least disturbed by the other jobs of a shared
-machine), with every timing in the JSON.
+same process; the fastest run is reported (the least disturbed by the other jobs of a
+shared machine), with every timing in the JSON.
 """
 
 import argparse
