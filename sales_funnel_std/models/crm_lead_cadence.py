@@ -584,12 +584,16 @@ class CrmLead(models.Model):
            WHERE lead.active AND lead.user_id IS NOT NULL
              AND lead.bndu_grade IN ('a', 'b', 'c')
              AND NOT COALESCE(stage.is_won, FALSE)
-             AND NOT EXISTS (
-                   SELECT 1 FROM mail_activity act
-                    WHERE act.res_model = 'crm.lead' AND act.res_id = lead.id
-                      AND act.funnel_cadence IS NOT NULL AND act.active)
+             AND (SELECT act.id FROM mail_activity act
+                   WHERE act.res_model = 'crm.lead' AND act.res_id = lead.id
+                     AND act.funnel_cadence IS NOT NULL AND act.active
+                   LIMIT 1) IS NULL
             """
         )
+        # The open-cadence probe is a correlated LIMIT 1 sub-query on purpose: one index
+        # lookup per lead (mail_activity_funnel_cadence_unique) whatever the statistics.
+        # As NOT EXISTS, stale statistics (many leads just graded, say "1 row") made the
+        # planner scan every cadence activity per lead: minutes instead of a second.
         cr.execute(SQL("SELECT COUNT(*) %s", todo_query))
         remaining = cr.fetchone()[0]
         if commit:
