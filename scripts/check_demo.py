@@ -20,20 +20,15 @@ def ref(xmlid):
 
 
 Lead = env["crm.lead"].with_context(active_test=False)
-leads = Lead.search(
-    [
-        (
-            "id",
-            "in",
-            [
-                r.res_id
-                for r in env["ir.model.data"].search(
-                    [("module", "=", "sales_funnel_std"), ("model", "=", "crm.lead")]
-                )
-            ],
-        )
-    ]
-)
+
+
+def module_leads(module):
+    """The leads of ``module``'s demo data (archived included)."""
+    data = env["ir.model.data"].search([("module", "=", module), ("model", "=", "crm.lead")])
+    return Lead.browse(data.mapped("res_id")).exists()
+
+
+leads = module_leads("sales_funnel_std")
 check("about 40 demo opportunities", len(leads) >= 38, f"({len(leads)})")
 roles = set(leads.stage_id.mapped("funnel_role"))
 check("all six standard stages used", len(roles) == 6, str(sorted(roles)))
@@ -122,12 +117,7 @@ report = (
 )
 check("funnel report non-empty", len(report) >= 5, str(report))
 
-crm_demo = Lead.browse(
-    env["ir.model.data"]
-    .search([("module", "=", "crm"), ("model", "=", "crm.lead")])
-    .mapped("res_id")
-).exists()
-ungraded = crm_demo.filtered(
+ungraded = module_leads("crm").filtered(
     lambda lead: (
         lead.active
         and lead.type == "opportunity"
