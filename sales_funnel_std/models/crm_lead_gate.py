@@ -77,6 +77,10 @@ class CrmLead(models.Model):
             counts = {
                 lead_id: (required, done) for lead_id, required, done in self.env.cr.fetchall()
             }
+        self._funnel_set_progress(counts)
+
+    def _funnel_set_progress(self, counts):
+        """Assign the progress fields from ``{lead id: (required, done)}``."""
         for lead in self:
             required, done = counts.get(lead._origin.id, (0, 0))
             lead.checklist_required_count = required
@@ -309,8 +313,7 @@ class CrmLead(models.Model):
             )
         )
         current_lines = self.env.cr.fetchall()
-        self.env["crm.lead.checklist.line"].invalidate_model()
-        self.invalidate_recordset(["checklist_line_ids"])
+        self._funnel_invalidate_lines()
         self._funnel_assign_progress(current_lines)
         History.invalidate_model()
         if forced_info and not self.env.context.get(GATE_NO_CHATTER_KEY):
@@ -333,7 +336,10 @@ class CrmLead(models.Model):
         if not self:
             return
         self.env.cr.execute(self._funnel_stage_lines_sql(items))
-        self._funnel_invalidate_checklist()
+        self._funnel_invalidate_lines()
+        # recomputed at the next flush, in the same UPDATE as the leads' pending changes
+        for fname in PROGRESS_FIELDS:
+            self.env.add_to_compute(self._fields[fname], self)
 
     def _funnel_assign_progress(self, current_lines):
         """The stored progress of leads that just entered their stage, from all their
@@ -343,26 +349,18 @@ class CrmLead(models.Model):
         only, no write logic): no query, and the ORM writes it in the same UPDATE as
         the stage.
         """
-        counts = {lead.id: [0, 0] for lead in self}
+        counts = {lead.id: (0, 0) for lead in self}
         for lead_id, required, is_done in current_lines:
             if required:
-                counts[lead_id][0] += 1
-                counts[lead_id][1] += bool(is_done)
+                counts[lead_id] = (counts[lead_id][0] + 1, counts[lead_id][1] + bool(is_done))
         progress_fields = [self._fields[fname] for fname in PROGRESS_FIELDS]
         with self.env.protecting(progress_fields, self):
-            for lead in self:
-                required, done = counts[lead.id]
-                lead.checklist_required_count = required
-                lead.checklist_done_count = done
-                lead.checklist_blocked = done < required
+            self._funnel_set_progress(counts)
 
-    def _funnel_invalidate_checklist(self):
-        """The lines changed in SQL: drop them from the cache and recompute the progress
-        (at the next flush, in the same UPDATE as the leads' pending changes)."""
+    def _funnel_invalidate_lines(self):
+        """The lines changed in SQL: drop them from the cache."""
         self.env["crm.lead.checklist.line"].invalidate_model()
         self.invalidate_recordset(["checklist_line_ids"])
-        for fname in PROGRESS_FIELDS:
-            self.env.add_to_compute(self._fields[fname], self)
 
     def _funnel_current_stage_sql(self):
         """UPDATE: the lines of the stages the leads left are no longer current."""
@@ -391,22 +389,18 @@ class CrmLead(models.Model):
         Item = self.env["crm.stage.checklist.item"]
         items_by_stage = Item._funnel_items_by_stage()
         only_ids = set(items.ids) if items is not None else None
-        field_items = {
-            stage_id: [
-                item
-                for item in stage_items
-                if item.kind == "field" and (only_ids is None or item.id in only_ids)
-            ]
-            for stage_id, stage_items in items_by_stage.items()
-        }
-        fnames = {item.field_name for items in field_items.values() for item in items}
         if items is not None:
             # every lead of the stages: read only the columns needed, in bulk
-            self.fetch(["stage_id", "company_id", *(fname for fname in fnames if fname)])
+            fnames = items.filtered(lambda item: item.kind == "field").field_id.mapped("name")
+            self.fetch(["stage_id", "company_id", *fnames])
         done_leads, done_items = [], []
         for lead in self:
-            for item in field_items.get(lead.stage_id.id, ()):
-                if Item._funnel_field_set(lead, item.field_name):
+            for item in items_by_stage.get(lead.stage_id.id, ()):
+                if (
+                    item.kind == "field"
+                    and (only_ids is None or item.id in only_ids)
+                    and Item._funnel_field_set(lead, item.field_name)
+                ):
                     done_leads.append(lead.id)
                     done_items.append(item.id)
         items_filter = SQL("")
