@@ -6,6 +6,7 @@ export
 help:
 	@echo "make run     bootstrap, create the demo database if needed, start Odoo on http://localhost:8069"
 	@echo "make test    bootstrap, fresh test database, pytest-odoo suite, i18n check and lint"
+	@echo "make test-core  Odoo's own crm/sales_team/project tests, vanilla vs with the addon"
 	@echo "make lint    ruff, ruff-format and pylint-odoo on the addon"
 	@echo "make bench   benchmarks against vanilla CRM (N=10000 by default; N=100000 works)"
 	@echo "make reset   drop the demo database"
@@ -16,6 +17,9 @@ run:
 
 test:
 	@scripts/test.sh
+
+test-core:
+	@scripts/test_core.sh
 
 lint:
 	@scripts/lint.sh
@@ -29,4 +33,4 @@ e2e:
 reset:
 	@scripts/reset.sh
 
-.PHONY: help run test lint bench e2e reset
+.PHONY: help run test test-core lint bench e2e reset

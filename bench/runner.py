@@ -253,7 +253,19 @@ def install_rows(n, vanilla_db):
         rows.append(row)
         if status and label == "install":
             break
+    if all(row["ok"] for row in rows):
+        # the generated pipeline is an existing one: the install leaves it advisory; the
+        # sales manager adopts the standard funnel (as Apply the Standard Funnel does) so
+        # that the operations measure the enforced gate
+        with db_cursor(addon_db) as cr:
+            cr.execute(ADOPT_FUNNEL)
     return addon_db, rows
+
+
+ADOPT_FUNNEL = """
+    UPDATE crm_team SET funnel_adopted = TRUE;
+    UPDATE res_company SET funnel_adopted = TRUE;
+"""
 
 
 # scores "entered by users" on 1 lead in 50 before the upgrade, checked after it

@@ -115,5 +115,9 @@ for index in range(4):
     lead._funnel_complete_checklists()
     for later in ("qualification", "discovery", "proposal")[:index]:
         lead.write({"stage_id": stages[later].id})
+# 5. coexistence: a team that has not adopted the standard funnel (advisory checklists)
+env["crm.team"].create(
+    {"name": "E2E Advisory Team", "user_id": manager.id, "funnel_adopted": False}
+)
 env.cr.commit()
 print("e2e data ready")

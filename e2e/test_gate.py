@@ -78,3 +78,24 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
     expect(page.locator(".o_error_dialog")).to_have_count(0)
     open_pipeline(page)  # saved, not only shown
     expect(kanban_column(page, TO).locator(".o_kanban_record", has_text=LEAD)).to_be_visible()
+
+
+def test_pipeline_prompts_managers_to_adopt(page_factory):
+    """A team that has not adopted the standard funnel: its managers see one line above the
+    pipeline with the action that adopts it; salesmen do not."""
+    salesman = page_factory.login("e2e_salesman")
+    open_pipeline(salesman)
+    expect(salesman.locator(".o_kanban_record").first).to_be_visible()
+    expect(salesman.locator(".o_funnel_adoption_prompt")).to_have_count(0)
+
+    page = page_factory.login("e2e_manager")
+    open_pipeline(page)
+    prompt = page.locator(".o_funnel_adoption_prompt")
+    expect(prompt).to_contain_text("The standard funnel is advisory for E2E Advisory Team")
+    prompt.locator(".o_funnel_adopt").click()
+    dialog = page.locator(".modal-dialog", has_text="Apply the Standard Funnel")
+    expect(dialog.locator("div[name=team_ids]")).to_contain_text("E2E Advisory Team")
+    dialog.locator(".modal-footer button", has_text="Apply").click()
+    expect(dialog).to_be_hidden()
+    page.wait_for_selector(".o_kanban_renderer")
+    expect(page.locator(".o_funnel_adoption_prompt")).to_have_count(0)

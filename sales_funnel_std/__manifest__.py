@@ -12,6 +12,8 @@
     "data": [
         "security/ir.model.access.csv",
         "views/crm_lead_views.xml",
+        "views/crm_funnel_apply_views.xml",
+        "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_bndu_rules_views.xml",
         "security/gates_security.xml",
@@ -19,7 +21,6 @@
         "views/crm_stage_views.xml",
         "views/crm_lead_gate_views.xml",
         "views/crm_lead_gate_override_views.xml",
-        "views/crm_funnel_apply_views.xml",
         "security/cadence_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",

@@ -127,4 +127,21 @@ ungraded = module_leads("crm").filtered(
 )
 check("CRM's demo deals past acquisition are graded", not ungraded, str(ungraded.mapped("name")))
 
+# coexistence: the demo's teams adopted the standard funnel, except CRM's Pre-Sales (advisory)
+presales = env.ref("sales_team.crm_team_1")
+adopted = env["crm.team"].search([("funnel_adopted", "=", True)])
+check("Pre-Sales keeps advisory checklists", not presales.funnel_adopted)
+check(
+    "the demo's own teams and CRM's Sales adopted the funnel",
+    {
+        "sales_funnel_std.crm_team_direct_demo",
+        "sales_funnel_std.crm_team_key_accounts_demo",
+        "sales_team.team_sales_department",
+    }
+    <= set(adopted.get_external_id().values()),
+    str(adopted.mapped("name")),
+)
+prompt = env["crm.team"].with_user(users["manager"]).get_funnel_adoption_prompt()
+check("the manager is offered to adopt it", bool(prompt) and "Pre-Sales" in prompt["message"])
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -1,9 +1,11 @@
-"""Rebuild i18n/sales_funnel_std.pot and i18n/zh_CN.po.
+"""Rebuild i18n/sales_funnel_std.pot and merge it into i18n/zh_CN.po (like msgmerge).
 
 Usage: python scripts/i18n_update.py EXPORTED.pot
-The template comes from Odoo's own exporter (scripts/i18n_update.sh). zh_CN.po gets
-every template entry; each msgstr comes from the i18n_src/*.po fragments, else from the
-current zh_CN.po. Untranslated entries are listed (and `make test` fails on them).
+The template comes from Odoo's own exporter (scripts/i18n_update.sh). ``zh_CN.po`` is the one
+source of the translations, the file translators edit: every template entry is kept with its
+current translation there, new entries come in untranslated (translate them in place),
+entries gone from the template are dropped. Untranslated entries are listed (and `make test`
+fails on them).
 """
 
 import pathlib
@@ -21,8 +23,6 @@ def main(exported):
     current = I18N / "zh_CN.po"
     if current.exists():
         known.update({e.msgid: e.msgstr for e in polib.pofile(str(current)) if e.msgstr})
-    for fragment in sorted((ROOT / "i18n_src").glob("*.po")):
-        known.update({e.msgid: e.msgstr for e in polib.pofile(str(fragment)) if e.msgstr})
     # views re-indented after translation keep their translation
     by_words = {" ".join(msgid.split()): msgstr for msgid, msgstr in known.items()}
     pot.save(str(I18N / "sales_funnel_std.pot"))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate the translation template from the code (Odoo's exporter, on a fresh
-# database with the addon) and rebuild zh_CN.po from i18n_src/ fragments.
+# database with the addon) and merge it into zh_CN.po (its translations kept, new entries
+# listed untranslated: translate them in zh_CN.po).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$REPO_ROOT/scripts/db.sh"

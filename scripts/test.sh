@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: bootstrap, fresh test database with the addon (no demo data),
 # pytest-odoo over tests/, translation completeness, the demo story installed in its own
-# fresh database, lint, browser tests. Non-zero on any failure.
+# fresh database, lint, browser tests, Odoo's own tests of the modules the addon extends
+# (scripts/test_core.sh). Non-zero on any failure.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$REPO_ROOT/scripts/db.sh"
@@ -25,8 +26,13 @@ db_install_addon "$DEMO_TEST_DB" --with-demo
     -d "$DEMO_TEST_DB" --log-level=warn --no-http < "$REPO_ROOT/scripts/check_demo.py" \
     | tee "$BUILD_DIR/check_demo.log"
 grep -q "^DEMO OK" "$BUILD_DIR/check_demo.log"
+echo "[test] install on a database with a running pipeline (advisory until adopted)"
+"$REPO_ROOT/scripts/check_existing_install.sh"
 "$REPO_ROOT/scripts/lint.sh"
 if [ "${E2E:-1}" = 1 ]; then
     "$REPO_ROOT/scripts/e2e.sh"
+fi
+if [ "${CORE:-1}" = 1 ]; then
+    "$REPO_ROOT/scripts/test_core.sh"
 fi
 echo "[test] all green"

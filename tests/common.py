@@ -9,7 +9,8 @@ from odoo.tests import TransactionCase, new_test_user
 
 
 class FunnelCase(TransactionCase):
-    test_tags = {"standard", "at_install"}
+    # run after the install, like @tagged("post_install", "-at_install")
+    test_tags = {"standard", "post_install"}
     test_module = "sales_funnel_std"
 
     @classmethod

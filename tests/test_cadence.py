@@ -353,7 +353,7 @@ class TestCadenceCron(CadenceCase):
 class TestCadenceConcurrency(BaseCase):
     """Two real transactions (own cursors, committed data), as two cron workers."""
 
-    test_tags = {"standard", "at_install"}
+    test_tags = {"standard", "post_install"}
     test_module = "sales_funnel_std"
 
     @classmethod

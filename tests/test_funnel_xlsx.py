@@ -208,6 +208,43 @@ class TestFunnelXlsx(AnalyticsCase):
         self.assertIn("阶段", header)
         self.assertIn("预期收入", header)
 
+    def _handover_rows(self, user):
+        """Header and rows of the Handovers sheet exported by ``user``."""
+        env = self.env(user=user)
+        book = openpyxl.load_workbook(
+            io.BytesIO(FunnelXlsxExport(env, [("team_id", "in", self.teams.ids)]).build())
+        )
+        sheet = book["Handovers"]
+        return self._header(sheet), self._rows(sheet)
+
+    def test_fields_the_user_cannot_read_are_not_exported(self):
+        """The delivery project is for Project users (field groups): a salesman without
+        Project rights does not see it in the form, nor in the export."""
+        project = self.env["project.project"].create({"name": "Secret delivery"})
+        self.l4.handover_project_id = project
+        self.env["project.task"].create(
+            {"name": "Kick-off", "project_id": project.id, "funnel_lead_id": self.l4.id}
+        )
+        header, rows = self._handover_rows(self.user_salesman_2)
+        self.assertEqual([row[0] for row in rows], ["Xlsx won"], "his won deal is exported")
+        delivery = self.l4._fields["handover_project_id"].string
+        self.assertNotIn(delivery, header)
+        self.assertNotIn("Tasks", header)
+        self.assertNotIn("Secret delivery", [cell for row in rows for cell in row])
+        # a Project user reads both, like in the form
+        self.user_manager.group_ids = [(4, self.env.ref("project.group_project_user").id)]
+        header, rows = self._handover_rows(self.user_manager)
+        row = dict(zip(header, rows[0], strict=True))
+        self.assertEqual(row[delivery], "Secret delivery")
+        self.assertEqual(row["Tasks"], 1)
+
+    def test_values_written_in_the_same_transaction_are_exported(self):
+        """The export reads with SQL: what the ORM has not flushed yet is flushed first."""
+        self.l4.with_user(self.user_salesman_2).write({"contract_number": "HT-UNFLUSHED"})
+        header, rows = self._handover_rows(self.user_salesman_2)
+        contract = self.l4._fields["contract_number"].string
+        self.assertEqual(dict(zip(header, rows[0], strict=True))[contract], "HT-UNFLUSHED")
+
     def test_chunks_give_the_same_rows(self):
         """Rows read by chunks of 2 leads equal rows read in one chunk, in the same order."""
         domain = [("team_id", "in", self.teams.ids)]

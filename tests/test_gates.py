@@ -262,7 +262,11 @@ class TestChecklist(GatesCase):
     def test_document_needs_attachment_and_confirmation(self):
         lead = self._discovery_lead().with_user(self.user_salesman_1)
         line = self._line(lead, self.item_requirements)
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(
+            ValidationError,
+            "“Requirements list” is done when its document is attached and the customer "
+            "confirmation is filled in; it cannot be ticked by hand.",
+        ):
             line.write({"is_done": True})
         self.assertFalse(line.is_done)
         attachment = (

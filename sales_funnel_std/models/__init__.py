@@ -10,6 +10,7 @@ from . import (
     crm_lead_stage_history,
     crm_stage,
     crm_stage_checklist_item,
+    crm_team,
     mail_activity,
     project_task,
     res_company,

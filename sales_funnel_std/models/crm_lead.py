@@ -123,29 +123,61 @@ class CrmLead(models.Model):
             lead.bndu_grade = self._bndu_grade_for(total, rules)
 
     # ------------------------------------------------------------
-    # ORM
+    # ORM: the addon's one create/write pipeline
     # ------------------------------------------------------------
+    # Every feature adds named steps here instead of overriding create/write in its own
+    # file; the order matters and is pinned by tests (tests/test_pipeline.py):
+    #   1. check and normalise the values    _bndu_check_score_values (scores),
+    #                                        _funnel_unfold_stage (folded stage -> standard)
+    #   2. refuse before anything is written _funnel_gate (stage gate, gate file),
+    #                                        _handover_check_won_allowed (handover file)
+    #   3. remember what the steps after the write compare: grades, cadence states
+    #   4. CRM's own create/write
+    #   5. grade changed -> cadence          _bndu_grade_changed (cadence file)
+    #   6. won / lost / archived / salesperson changed -> cadence    _cadence_sync
+    #   7. stage entered -> checklist lines, history, override log  _funnel_after_move
+    #   8. a field a checklist item checks changed -> its line     _funnel_refresh_field_lines
+    # A lead created in a stage passes the gate right after CRM's create (step 2 needs the
+    # record; a refusal rolls the creation back with the transaction or import savepoint).
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
+        for vals in vals_list:  # 1
             self._bndu_check_score_values(vals)
-        leads = super().create(vals_list)
-        graded = leads.filtered(lambda lead: lead.bndu_grade != "none")
-        if graded:
-            graded._bndu_grade_changed()
+        vals_list = [self._funnel_unfold_stage(vals) for vals in vals_list]
+        leads = super().create(vals_list)  # 4
+        forced_info = leads._funnel_enforced()._funnel_gate(creating=True)  # 2
+        leads._funnel_after_move(forced_info)  # 7
+        leads.filtered(lambda lead: lead.bndu_grade != "none")._bndu_grade_changed()  # 5
         return leads
 
     def write(self, vals):
-        self._bndu_check_score_values(vals)
-        if not any(fname in vals for fname in (*BNDU_SCORE_FIELDS, "company_id")):
-            return super().write(vals)
-        old_grades = {lead.id: lead.bndu_grade for lead in self}
-        res = super().write(vals)
-        changed = self.filtered(lambda lead: lead.bndu_grade != old_grades[lead.id])
-        if changed:
-            changed._bndu_grade_changed()
+        self._bndu_check_score_values(vals)  # 1
+        vals = self._funnel_unfold_stage(vals)
+        moving, forced_info = self._funnel_check_move(vals)  # 2
+        if "stage_id" in vals:
+            self._handover_check_won_allowed(vals["stage_id"])
+        grades = self._bndu_grades_before(vals)  # 3
+        cadence_states = self._cadence_states_before(vals)
+        res = super().write(vals)  # 4
+        regraded = self._bndu_regraded(grades)  # 5
+        regraded._bndu_grade_changed()
+        (self._cadence_state_changed(cadence_states) - regraded)._cadence_sync()  # 6
+        moving._funnel_after_move(forced_info)  # 7
+        self._funnel_refresh_field_lines(vals)  # 8
         return res
+
+    def _bndu_grades_before(self, vals):
+        """``{lead id: grade}`` when ``vals`` may change the grade (scores, company)."""
+        if not any(fname in vals for fname in (*BNDU_SCORE_FIELDS, "company_id")):
+            return {}
+        return {lead.id: lead.bndu_grade for lead in self}
+
+    def _bndu_regraded(self, grades):
+        """The leads whose grade is no longer the one in ``grades``."""
+        if not grades:
+            return self.browse()
+        return self.filtered(lambda lead: lead.bndu_grade != grades[lead.id])
 
     # ------------------------------------------------------------
     # BUSINESS: qualification API used by cadences and analytics

@@ -128,21 +128,27 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
-    def write(self, vals):
+    def _cadence_states_before(self, vals):
+        """Write pipeline, step 3: ``{lead id: (active, won status, salesperson)}`` of the
+        graded leads, when ``vals`` may change one of them. Leads never graded have no
+        cadence (grading schedules it): nothing to compare, no query on core bulk paths
+        (lead assignment, conversion) over unscored leads."""
         if not any(fname in vals for fname in ("active", "stage_id", "user_id")):
-            return super().write(vals)
+            return {}
+        return {lead.id: self._cadence_state(lead) for lead in self if lead.bndu_grade != "none"}
 
-        def state(lead):
-            return (lead.active, lead.won_status, lead.user_id.id)
+    def _cadence_state_changed(self, states):
+        """Write pipeline, step 6: the leads won / lost / archived / restored / re-assigned
+        since ``states``. An ordinary stage move changes none of these and costs nothing."""
+        if not states:
+            return self.browse()
+        return self.filtered(
+            lambda lead: lead.id in states and self._cadence_state(lead) != states[lead.id]
+        )
 
-        before = {lead.id: state(lead) for lead in self}
-        res = super().write(vals)
-        # won / lost / archived / unassigned: clean up; re-assigned: move; restored: catch
-        # up. An ordinary stage move changes none of these and costs nothing here.
-        changed = self.filtered(lambda lead: state(lead) != before[lead.id])
-        if changed:
-            changed._cadence_sync()
-        return res
+    @api.model
+    def _cadence_state(self, lead):
+        return (lead.active, lead.won_status, lead.user_id.id)
 
     def _merge_dependences_history(self, opportunities):
         # the merged leads' cadence activities would be a second one on the target

@@ -98,29 +98,45 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        # The transaction (or the import savepoint) is rolled back when the gate refuses.
-        forced_info = leads._funnel_gate(creating=True)
-        leads._funnel_after_move(forced_info)
-        return leads
-
-    def write(self, vals):
+    def _funnel_check_move(self, vals):
+        """Write pipeline, step 2: the gate on a stage change. Returns ``(moving leads,
+        {lead id: (reason, missing text)} of a manager's forced moves)``; raises, nothing
+        written, when a lead of an adopted team is blocked. Lost and archived moves are
+        always allowed."""
         if "stage_id" not in vals:
-            res = super().write(vals)
-            self._funnel_refresh_field_lines(vals)
-            return res
+            return self.browse(), {}
         stage = self.env["crm.stage"].browse(vals["stage_id"])
         moving = self.filtered(lambda lead: lead.stage_id != stage)
-        forced_info = {}
-        lost_or_archived = "active" in vals and not vals["active"]
-        if moving and stage and not lost_or_archived:
-            forced_info = moving._funnel_gate(new_stage=stage, vals=vals)
-        res = super().write(vals)
-        moving._funnel_after_move(forced_info)
-        self._funnel_refresh_field_lines(vals)
-        return res
+        if not moving or not stage or ("active" in vals and not vals["active"]):
+            return moving, {}
+        return moving, moving._funnel_enforced(vals)._funnel_gate(new_stage=stage, vals=vals)
+
+    @api.model
+    def _funnel_unfold_stage(self, vals):
+        """A lead put into a stage folded into a standard one goes to the standard one."""
+        stage_id = vals.get("stage_id")
+        if stage_id and isinstance(stage_id, int):
+            target = self.env["crm.stage"]._funnel_fold_map().get(stage_id)
+            if target:
+                return {**vals, "stage_id": target}
+        return vals
+
+    def _funnel_enforced(self, vals=None):
+        """The leads on which the standard funnel is enforced (adopted): their team's
+        choice, the company's for leads without team (``vals``: the team being written
+        with the move counts). The others' checklists are advisory. No query."""
+        teams, companies, main_company = self.env["crm.team"]._funnel_adoption()
+        if not teams and not companies:
+            return self.browse()
+        new_team = vals.get("team_id") if vals and "team_id" in vals else None
+
+        def enforced(lead):
+            team_id = lead.team_id.id if new_team is None else new_team
+            if team_id:
+                return team_id in teams
+            return (lead.company_id.id or main_company) in companies
+
+        return self.filtered(enforced)
 
     # ------------------------------------------------------------
     # GATE
@@ -303,12 +319,14 @@ class CrmLead(models.Model):
         if not self:
             return
         History = self.env["crm.lead.stage.history"]
+        Line = self.env["crm.lead.checklist.line"]
+        # each model builds the statement on its own table; one round trip for the three
         self.env.cr.execute(
             SQL(";").join(
                 [
                     History._funnel_moves_sql(self, forced_info),
-                    self._funnel_current_stage_sql(),
-                    self._funnel_stage_lines_sql(returning=True),
+                    Line._funnel_leave_stage_sql(self),
+                    Line._funnel_upsert_current_sql(self, returning=True),
                 ]
             )
         )
@@ -332,12 +350,13 @@ class CrmLead(models.Model):
             self.browse(bodies)._message_log_batch(bodies=bodies)
 
     def _funnel_create_stage_lines(self, items=None):
-        """Create the missing checklist lines of the leads' current stage (one query)."""
+        """Create the missing checklist lines of the leads' current stage (one query,
+        built by the line model); the progress is recomputed at the next flush, in the
+        same UPDATE as the leads' pending changes."""
         if not self:
             return
-        self.env.cr.execute(self._funnel_stage_lines_sql(items))
+        self.env["crm.lead.checklist.line"]._funnel_upsert_current(self, items)
         self._funnel_invalidate_lines()
-        # recomputed at the next flush, in the same UPDATE as the leads' pending changes
         for fname in PROGRESS_FIELDS:
             self.env.add_to_compute(self._fields[fname], self)
 
@@ -361,99 +380,6 @@ class CrmLead(models.Model):
         """The lines changed in SQL: drop them from the cache."""
         self.env["crm.lead.checklist.line"].invalidate_model()
         self.invalidate_recordset(["checklist_line_ids"])
-
-    def _funnel_current_stage_sql(self):
-        """UPDATE: the lines of the stages the leads left are no longer current."""
-        return SQL(
-            """
-            UPDATE crm_lead_checklist_line line
-               SET is_current_stage = FALSE
-              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[]) AS lead(id, stage_id)
-             WHERE line.lead_id = lead.id AND line.lead_id = ANY(%(ids)s)
-               AND line.is_current_stage
-               AND line.stage_id IS DISTINCT FROM lead.stage_id
-            """,
-            ids=self.ids,
-            stage_ids=[lead.stage_id.id or None for lead in self],
-        )
-
-    def _funnel_stage_lines_sql(self, items=None, returning=False):
-        """Upsert of the checklist lines of the leads' current stage (``items`` only,
-        when given), whatever the number of leads; they are the current ones.
-
-        Field items are evaluated here on the leads and their lines are inserted
-        done; the field lines a lead kept from an earlier stay in the stage are
-        brought up to date. ``returning``: return ``(lead id, required, is_done)`` of
-        every line upserted, i.e. all the current lines of the leads.
-        """
-        Item = self.env["crm.stage.checklist.item"]
-        items_by_stage = Item._funnel_items_by_stage()
-        only_ids = set(items.ids) if items is not None else None
-        if items is not None:
-            # every lead of the stages: read only the columns needed, in bulk
-            fnames = items.filtered(lambda item: item.kind == "field").field_id.mapped("name")
-            self.fetch(["stage_id", "company_id", *fnames])
-        done_leads, done_items = [], []
-        for lead in self:
-            for item in items_by_stage.get(lead.stage_id.id, ()):
-                if (
-                    item.kind == "field"
-                    and (only_ids is None or item.id in only_ids)
-                    and Item._funnel_field_set(lead, item.field_name)
-                ):
-                    done_leads.append(lead.id)
-                    done_items.append(item.id)
-        items_filter = SQL("")
-        if only_ids is not None:
-            items_filter = SQL("AND item.id = ANY(%s)", list(only_ids))
-        return SQL(
-            """
-            INSERT INTO crm_lead_checklist_line (
-                lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
-                document_role, company_id, is_done, done_user_id, done_date,
-                is_current_stage, create_uid, create_date, write_uid, write_date)
-            SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
-                   item.kind, item.required, item.document_role, lead.company_id,
-                   done.lead_id IS NOT NULL,
-                   CASE WHEN done.lead_id IS NOT NULL THEN %(uid)s END,
-                   CASE WHEN done.lead_id IS NOT NULL THEN %(now)s END,
-                   TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[], %(company_ids)s::int[])
-                   AS lead(id, stage_id, company_id)
-              JOIN crm_stage_checklist_item item
-                ON item.stage_id = lead.stage_id AND item.active
-              JOIN crm_stage stage ON stage.id = item.stage_id
-         LEFT JOIN unnest(%(done_leads)s::int[], %(done_items)s::int[])
-                   AS done(lead_id, item_id)
-                ON done.lead_id = lead.id AND done.item_id = item.id
-             WHERE TRUE %(items_filter)s
-                ON CONFLICT (lead_id, item_id) DO UPDATE
-               SET is_current_stage = TRUE,
-                   is_done = CASE WHEN crm_lead_checklist_line.kind = 'field'
-                                  THEN EXCLUDED.is_done ELSE crm_lead_checklist_line.is_done END,
-                   done_user_id = CASE WHEN crm_lead_checklist_line.kind = 'field'
-                                       THEN EXCLUDED.done_user_id
-                                       ELSE crm_lead_checklist_line.done_user_id END,
-                   done_date = CASE WHEN crm_lead_checklist_line.kind = 'field'
-                                    THEN EXCLUDED.done_date
-                                    ELSE crm_lead_checklist_line.done_date END
-            %(returning)s
-            """,
-            uid=self.env.uid,
-            now=self.env.cr.now(),
-            ids=self.ids,
-            stage_ids=[lead.stage_id.id or None for lead in self],
-            company_ids=[lead.company_id.id or None for lead in self],
-            done_leads=done_leads,
-            done_items=done_items,
-            items_filter=items_filter,
-            returning=SQL(
-                "RETURNING crm_lead_checklist_line.lead_id, crm_lead_checklist_line.required, "
-                "crm_lead_checklist_line.is_done"
-            )
-            if returning
-            else SQL(""),
-        )
 
     @tools.ormcache()
     def _funnel_field_item_names(self):

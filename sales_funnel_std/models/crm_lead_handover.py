@@ -75,40 +75,35 @@ class CrmLead(models.Model):
             lead.handover_task_count = counts.get(lead._origin, 0)
 
     # ------------------------------------------------------------
-    # ORM
-    # ------------------------------------------------------------
-
-    def write(self, vals):
-        if vals.get("stage_id") and not self.env.context.get("funnel_handover_confirm"):
-            self._handover_check_won_allowed(vals["stage_id"])
-        return super().write(vals)
-
-    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 
     def action_set_won_rainbowman(self):
+        """The Won button. Returns what CRM returns (its rainbow man effect, or True), so
+        every caller keeps CRM's behaviour; the handover wizard then opens from the web
+        client when due (``get_funnel_handover_action``). Only "handover required before
+        won" on an adopted team changes it: the wizard opens instead, its confirmation
+        wins the deal."""
         self.ensure_one()
         company = self.company_id or self.env.company
-        if company.handover_required_for_won and self.handover_state != "done":
-            # the wizard's confirmation marks the opportunity as won
+        if (
+            company.handover_required_for_won
+            and self.handover_state != "done"
+            and self._funnel_enforced()
+        ):
             return self.action_open_handover_wizard()
-        res = super().action_set_won_rainbowman()
-        if company.handover_open_on_won and self.handover_state == "todo":
-            action = self.action_open_handover_wizard()
-            if isinstance(res, dict) and res.get("effect"):
-                action["effect"] = res["effect"]
-            return action
-        return res
+        return super().action_set_won_rainbowman()
 
     def get_funnel_handover_action(self):
-        """The handover wizard to open after the web client moved this lead into a won
-        stage without the Won button (kanban drag, form status bar), when the company
-        opens it on won; False otherwise (static/src/js/handover_on_won.js)."""
+        """The handover wizard to open after the web client won this lead (Won button,
+        kanban drag, form status bar) when the company opens it on won and the lead's
+        team adopted the standard funnel; False otherwise
+        (static/src/js/handover_on_won.js)."""
         self.ensure_one()
         company = self.company_id or self.env.company
         if (
             not company.handover_open_on_won
+            or not self._funnel_enforced()
             or self.handover_state != "todo"
             or self.type != "opportunity"
             or not self.active
@@ -178,11 +173,12 @@ class CrmLead(models.Model):
             )
 
     def _handover_check_won_allowed(self, stage_id):
-        """ "Handover required before won": no move into a won stage before handover."""
+        """Write pipeline, step 2: "handover required before won" (adopted teams): no move
+        into a won stage before the handover (the wizard hands over, then wins)."""
         stage = self.env["crm.stage"].browse(stage_id)
         if not stage.is_won:
             return
-        blocked = self.filtered(
+        blocked = self._funnel_enforced().filtered(
             lambda lead: (
                 lead.handover_state != "done"
                 and not lead.stage_id.is_won

@@ -1,4 +1,14 @@
 from odoo import api, fields, models, tools
+from odoo.tools import SQL
+
+# Stage fields the gate's cached pipeline order depends on (see _funnel_stage_order)
+ORDER_FIELDS = ("sequence", "team_ids", "is_won", "active", "required_for_won", "fold_into_id")
+# Odoo's default stages folded into the standard ones on a fresh database (install)
+CRM_DEFAULT_STAGE_ROLES = {
+    "crm.stage_lead1": "acquisition",
+    "crm.stage_lead2": "qualification",
+    "crm.stage_lead3": "proposal",
+}
 
 FUNNEL_ROLES = [
     ("acquisition", "Lead acquisition"),
@@ -22,6 +32,14 @@ class CrmStage(models.Model):
         index=True,
         copy=False,
         help="Place of this stage in the standard sales funnel (empty: not part of it).",
+    )
+    fold_into_id = fields.Many2one(
+        "crm.stage",
+        "Folded Into",
+        domain=[("funnel_role", "!=", False)],
+        copy=False,
+        help="An archived stage replaced by this standard stage (Apply the Standard Funnel): "
+        "a lead put into the archived stage goes to this one.",
     )
     checklist_item_ids = fields.One2many(
         "crm.stage.checklist.item", "stage_id", string="Checklist", copy=True
@@ -83,15 +101,69 @@ class CrmStage(models.Model):
             for stage in stages
         )
 
+    @api.model
+    @tools.ormcache()
+    def _funnel_fold_map(self):
+        """``{archived stage id: standard stage id}`` of the folded stages (cached)."""
+        self.flush_model(["fold_into_id", "active"])
+        # plain SQL: pipeline configuration, whatever the caller's rules and active_test
+        self.env.cr.execute(
+            "SELECT id, fold_into_id FROM crm_stage WHERE fold_into_id IS NOT NULL AND NOT active"
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _funnel_install_fold(self):
+        """Install: on a database whose existing stages hold no lead, fold them into the
+        standard stages (archived, their future leads redirected) and adopt the standard
+        funnel for every company and team. A database with an existing pipeline keeps
+        it as it is, advisory, until a sales manager applies the standard funnel.
+        Returns True when the database was folded.
+        """
+        Stage = self.with_context(active_test=False)
+        others = Stage.search([("funnel_role", "=", False), ("is_won", "=", False)])
+        if others:
+            self.env.flush_all()
+            self.env.cr.execute(
+                SQL("SELECT 1 FROM crm_lead WHERE stage_id = ANY(%s) LIMIT 1", others.ids)
+            )
+            if self.env.cr.fetchone():
+                return False
+        by_role = {
+            stage.funnel_role: stage for stage in self.search([("funnel_role", "!=", False)])
+        }
+        roles = {}
+        for xmlid, role in CRM_DEFAULT_STAGE_ROLES.items():
+            stage = self.env.ref(xmlid, raise_if_not_found=False)
+            if stage:
+                roles[stage.id] = role
+        for stage in others:
+            target = by_role.get(roles.get(stage.id, "acquisition"))
+            stage.write({"active": False, "fold_into_id": target.id if target else False})
+        # tracking off: the install adopts, no user did
+        self.env["res.company"].search([]).write({"funnel_adopted": True})
+        self.env["crm.team"].with_context(active_test=False, tracking_disable=True).search(
+            []
+        ).write({"funnel_adopted": True})
+        return True
+
     @api.model_create_multi
     def create(self, vals_list):
-        self.env.registry.clear_cache()  # _funnel_stage_order
-        return super().create(vals_list)
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # _funnel_stage_order, _funnel_fold_map
+        return stages
 
     def write(self, vals):
-        self.env.registry.clear_cache()  # _funnel_stage_order
-        return super().write(vals)
+        if vals.get("active"):
+            # restored: no longer folded into a standard stage
+            vals = {**vals, "fold_into_id": vals.get("fold_into_id", False)}
+        res = super().write(vals)
+        if any(fname in vals for fname in ORDER_FIELDS):
+            # after the write: a cache filled meanwhile would hold the old order
+            self.env.registry.clear_cache()  # _funnel_stage_order, _funnel_fold_map
+        return res
 
     def unlink(self):
-        self.env.registry.clear_cache()  # _funnel_stage_order
-        return super().unlink()
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _funnel_stage_order, _funnel_fold_map
+        return res

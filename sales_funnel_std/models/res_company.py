@@ -20,6 +20,12 @@ class ResCompany(models.Model):
     bndu_weight_urgency = fields.Float("Urgency Weight", digits=(16, 2), default=1.0)
     bndu_threshold_a = fields.Float("Grade A Threshold", digits=(16, 2), default=15.0)
     bndu_threshold_b = fields.Float("Grade B Threshold", digits=(16, 2), default=8.0)
+    # Adoption of the standard funnel for the leads without a sales team (teams have their own)
+    funnel_adopted = fields.Boolean(
+        "Standard Funnel Enforced Without Team",
+        help="On: the stage gate and the handover rules apply to this company's leads that "
+        "have no sales team. New sales teams start with this value.",
+    )
 
     _bndu_weights_positive = models.Constraint(
         "CHECK(bndu_weight_budget >= 0 AND bndu_weight_need >= 0 "
@@ -76,6 +82,8 @@ class ResCompany(models.Model):
                 )
             )
         res = super().write(vals)
+        if "funnel_adopted" in vals:
+            self.env.registry.clear_cache()  # crm.team._funnel_adoption
         if changed:
             # re-grade every lead ruled by these companies, set-based
             self.env["crm.lead"]._bndu_regrade_companies(changed)

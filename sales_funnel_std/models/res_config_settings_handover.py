@@ -11,3 +11,4 @@ class ResConfigSettings(models.TransientModel):
     handover_required_for_won = fields.Boolean(
         related="company_id.handover_required_for_won", readonly=False
     )
+    funnel_adopted = fields.Boolean(related="company_id.funnel_adopted", readonly=False)

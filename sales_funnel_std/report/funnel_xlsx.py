@@ -76,6 +76,8 @@ class FunnelXlsxExport:
                 },
             )
             self._init_formats(workbook)
+            # the sheets read with SQL: what the ORM still holds must be in the database
+            self.env.flush_all()
             lead_ids = self._lead_ids()
             for sheet in sheets:
                 getattr(self, f"_write_{sheet}")(workbook, lead_ids)
@@ -93,10 +95,20 @@ class FunnelXlsxExport:
         return [row[0] for row in self.env.cr.fetchall()]
 
     def _has_field(self, model, fname):
+        """The stored field exists and the user may read it: SQL reads skip the ORM's
+        field access, so a column is only written when the ORM would show the field
+        (field ``groups``, read access to the model)."""
         if model not in self.env:
             return False
-        field = self.env[model]._fields.get(fname)
-        return bool(field and field.store and field.column_type)
+        Model = self.env[model]
+        field = Model._fields.get(fname)
+        return bool(
+            field
+            and field.store
+            and field.column_type
+            and Model._has_field_access(field, "read")
+            and self.env["ir.model.access"].check(model, "read", raise_exception=False)
+        )
 
     def _columns_available(self, columns):
         return [col for col in columns if all(self._has_field(*req) for req in col.requires)]
@@ -125,6 +137,11 @@ class FunnelXlsxExport:
             SQL.identifier(Model._table),
             id_sql,
         )
+
+    def _field_column(self, model, fname, kind, width, sql):
+        """A column showing a field: labelled like it, written only when the user may
+        read it (see ``_has_field``)."""
+        return Column(self._label(model, fname), kind, width, sql, ((model, fname),))
 
     def _text_sql(self, column_sql, field):
         if field.translate:
@@ -164,7 +181,7 @@ class FunnelXlsxExport:
         """Opportunity name and customer: the first columns of the lead sheets."""
         _ = self.env._
         return [
-            Column(self._label("crm.lead", "name"), "text", 30, SQL("lead.name")),
+            self._field_column("crm.lead", "name", "text", 30, SQL("lead.name")),
             Column(
                 _("Customer"),
                 "text",
@@ -177,11 +194,8 @@ class FunnelXlsxExport:
         ]
 
     def _salesperson_column(self):
-        return Column(
-            self._label("crm.lead", "user_id"),
-            "text",
-            20,
-            self._name_sql("res.users", SQL("lead.user_id")),
+        return self._field_column(
+            "crm.lead", "user_id", "text", 20, self._name_sql("res.users", SQL("lead.user_id"))
         )
 
     def _pipeline_columns(self):
@@ -191,17 +205,11 @@ class FunnelXlsxExport:
             *self._lead_identity_columns(),
             Column(_("Contact"), "text", 20, SQL("lead.contact_name")),
             self._salesperson_column(),
-            Column(
-                self._label(lead, "team_id"),
-                "text",
-                18,
-                self._name_sql("crm.team", SQL("lead.team_id")),
+            self._field_column(
+                lead, "team_id", "text", 18, self._name_sql("crm.team", SQL("lead.team_id"))
             ),
-            Column(
-                self._label(lead, "stage_id"),
-                "text",
-                18,
-                self._name_sql("crm.stage", SQL("lead.stage_id")),
+            self._field_column(
+                lead, "stage_id", "text", 18, self._name_sql("crm.stage", SQL("lead.stage_id"))
             ),
             Column(
                 _("Days in Stage"),
@@ -213,13 +221,14 @@ class FunnelXlsxExport:
                     self.now,
                 ),
             ),
-            Column(self._label(lead, "bndu_budget"), "int", 10, SQL("lead.bndu_budget::int")),
-            Column(self._label(lead, "bndu_need"), "int", 10, SQL("lead.bndu_need::int")),
-            Column(self._label(lead, "bndu_decision"), "int", 10, SQL("lead.bndu_decision::int")),
-            Column(self._label(lead, "bndu_urgency"), "int", 10, SQL("lead.bndu_urgency::int")),
-            Column(self._label(lead, "bndu_total"), "float", 10, SQL("lead.bndu_total")),
-            Column(
-                self._label(lead, "bndu_grade"),
+            self._field_column(lead, "bndu_budget", "int", 10, SQL("lead.bndu_budget::int")),
+            self._field_column(lead, "bndu_need", "int", 10, SQL("lead.bndu_need::int")),
+            self._field_column(lead, "bndu_decision", "int", 10, SQL("lead.bndu_decision::int")),
+            self._field_column(lead, "bndu_urgency", "int", 10, SQL("lead.bndu_urgency::int")),
+            self._field_column(lead, "bndu_total", "float", 10, SQL("lead.bndu_total")),
+            self._field_column(
+                lead,
+                "bndu_grade",
                 "text",
                 16,
                 self._selection_sql(lead, "bndu_grade", SQL("lead.bndu_grade")),
@@ -247,30 +256,24 @@ class FunnelXlsxExport:
                     "date",
                 ),
             ),
-            Column(
-                self._label(lead, "sla_state"),
+            self._field_column(
+                lead,
+                "sla_state",
                 "text",
                 14,
                 self._selection_sql(lead, "sla_state", SQL("lead.sla_state")),
-                ((lead, "sla_state"),),
             ),
-            Column(
-                self._label(lead, "expected_revenue"), "money", 16, SQL("lead.expected_revenue")
-            ),
-            Column(
-                self._label(lead, "probability"), "percent", 10, SQL("lead.probability / 100.0")
-            ),
-            Column(
-                self._label(lead, "won_status"),
+            self._field_column(lead, "expected_revenue", "money", 16, SQL("lead.expected_revenue")),
+            self._field_column(lead, "probability", "percent", 10, SQL("lead.probability / 100.0")),
+            self._field_column(
+                lead,
+                "won_status",
                 "text",
                 10,
                 self._selection_sql(lead, "won_status", SQL("lead.won_status")),
             ),
-            Column(
-                self._label(lead, "create_date"),
-                "datetime",
-                17,
-                self._date_sql(SQL("lead.create_date")),
+            self._field_column(
+                lead, "create_date", "datetime", 17, self._date_sql(SQL("lead.create_date"))
             ),
         ]
 
@@ -328,7 +331,7 @@ class FunnelXlsxExport:
             """A column on a handover field of the lead (present once that feature is)."""
             if sql is None:
                 sql = SQL("lead.%s", SQL.identifier(fname))
-            return Column(self._label(lead, fname), kind, width, sql, ((lead, fname),))
+            return self._field_column(lead, fname, kind, width, sql)
 
         return [
             *self._lead_identity_columns(),
@@ -377,7 +380,7 @@ class FunnelXlsxExport:
                 "int",
                 8,
                 SQL("(SELECT COUNT(*) FROM project_task t WHERE t.funnel_lead_id = lead.id)"),
-                (("project.task", "funnel_lead_id"),),
+                (("project.task", "funnel_lead_id"), ("crm.lead", "handover_project_id")),
             ),
         ]
 

@@ -13,6 +13,18 @@ class CrmFunnelApply(models.TransientModel):
     _description = "Apply the Standard Funnel"
 
     line_ids = fields.One2many("crm.funnel.apply.line", "wizard_id", string="Stages")
+    team_ids = fields.Many2many(
+        "crm.team",
+        string="Adopting Teams",
+        default=lambda self: self.env["crm.team"].search([("funnel_adopted", "=", False)]),
+        help="Teams on which the stage gate and the handover rules are enforced from now on. "
+        "The others keep advisory checklists.",
+    )
+    adopt_without_team = fields.Boolean(
+        "Leads Without a Sales Team",
+        default=lambda self: not self.env.company.funnel_adopted,
+        help="Also enforce the standard funnel on this company's leads that have no sales team.",
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -31,7 +43,9 @@ class CrmFunnelApply(models.TransientModel):
         return res
 
     def action_apply(self):
-        """Move the leads of each mapped stage to its standard stage, archive the old one.
+        """Move the leads of each mapped stage to its standard stage, archive the old one
+        (folded into the standard stage: a lead put into it later goes there), then adopt
+        the standard funnel on the chosen teams (and the company's leads without team).
 
         An administrative remap: the gate is not applied, every move is kept in the
         stage history (forced, with the remap as reason) and nothing is deleted.
@@ -57,12 +71,22 @@ class CrmFunnelApply(models.TransientModel):
             leads = Lead.search([("stage_id", "=", line.stage_id.id)])
             if leads:
                 leads.write({"stage_id": line.target_stage_id.id})
-            line.stage_id.active = False
+            line.stage_id.write({"active": False, "fold_into_id": line.target_stage_id.id})
             _logger.info(
                 "Standard funnel: %s leads moved from stage %s to %s by user %s",
                 len(leads),
                 line.stage_id.id,
                 line.target_stage_id.id,
+                self.env.uid,
+            )
+        self.team_ids.action_funnel_adopt()
+        if self.adopt_without_team and not self.env.company.funnel_adopted:
+            # sudo: a sales manager adopts the funnel for the leads without team of the
+            # current company (one flag); other company settings stay out of reach
+            self.env.company.sudo().funnel_adopted = True
+            _logger.info(
+                "Standard funnel enforced for the leads without team of company %s by user %s",
+                self.env.company.id,
                 self.env.uid,
             )
         return {"type": "ir.actions.client", "tag": "soft_reload"}

@@ -240,10 +240,14 @@ class CrmLeadHandover(models.TransientModel):
         # sudo: the project was just created/checked for this lead (see _handover_project);
         # the field is restricted to project users, the salesman writes it through us
         lead.sudo().handover_project_id = project
+        action = {"type": "ir.actions.act_window_close"}
         if lead.won_status != "won":
-            # "handover required before won": confirming the handover marks it won
-            lead.with_context(funnel_handover_confirm=True).action_set_won()
-        return {"type": "ir.actions.act_window_close"}
+            # "handover required before won": confirming the handover marks it won, with
+            # CRM's celebration (the web client plays an action's effect)
+            won = lead.action_set_won_rainbowman()
+            if isinstance(won, dict) and won.get("effect"):
+                action["effect"] = won["effect"]
+        return action
 
     # ------------------------------------------------------------
     # BUSINESS

@@ -2,12 +2,13 @@ import { CrmKanbanDynamicGroupList } from "@crm/views/crm_kanban/crm_kanban_mode
 import "@crm/views/crm_form/crm_form";
 import { registry } from "@web/core/registry";
 import { patch } from "@web/core/utils/patch";
+import { FormController } from "@web/views/form/form_controller";
 
 /**
- * "Won opens the handover wizard" (Settings) also applies when the lead is won without the
- * Won button: a card dragged into a won column, a won stage clicked in the form's status
- * bar. The server decides whether the wizard is due (crm.lead.get_funnel_handover_action);
- * it opens after CRM's own won effect (rainbow man).
+ * "Won opens the handover wizard" (Settings): after the Won button, a card dragged into a
+ * won column or a won stage clicked in the form's status bar. The Won button's method
+ * returns what CRM returns (its rainbow man), so the wizard is asked for afterwards; the
+ * server decides whether it is due (crm.lead.get_funnel_handover_action).
  */
 async function openHandoverIfDue(model, resId, onClose) {
     const action = await model.orm.call("crm.lead", "get_funnel_handover_action", [[resId]]);
@@ -42,5 +43,15 @@ patch(registry.category("views").get("crm_form").Model.Record.prototype, {
             await openHandoverIfDue(this.model, this.resId, () => this.load());
         }
         return saved;
+    },
+});
+
+patch(FormController.prototype, {
+    async afterExecuteActionButton(clickParams) {
+        await super.afterExecuteActionButton(...arguments);
+        const record = this.model.root;
+        if (record.resModel === "crm.lead" && clickParams.name === "action_set_won_rainbowman") {
+            await openHandoverIfDue(this.model, record.resId, () => record.load());
+        }
     },
 });

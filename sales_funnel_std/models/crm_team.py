@@ -1,0 +1,126 @@
+import logging
+
+from odoo import _, api, fields, models, tools
+
+_logger = logging.getLogger(__name__)
+
+MANAGER_GROUP = "sales_team.group_sale_manager"
+
+
+class CrmTeam(models.Model):
+    _inherit = "crm.team"
+
+    # Adoption of the standard funnel (coexistence with an existing pipeline)
+    funnel_adopted = fields.Boolean(
+        "Standard Funnel Enforced",
+        default=lambda self: self.env.company.funnel_adopted,
+        tracking=True,
+        help="On: the stage gate refuses forward moves while required checklist items are "
+        "open, and the handover rules apply to this team's opportunities. Off (advisory): "
+        "checklists, progress and the Blocked marker show, nothing is refused.",
+    )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        teams = super().create(vals_list)
+        if any(teams.mapped("funnel_adopted")):
+            self.env.registry.clear_cache()  # _funnel_adoption
+        return teams
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "funnel_adopted" in vals:
+            self.env.registry.clear_cache()  # _funnel_adoption
+            _logger.info(
+                "Standard funnel %s for teams %s by user %s",
+                "enforced" if vals["funnel_adopted"] else "advisory",
+                self.ids,
+                self.env.uid,
+            )
+        return res
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_adoption(self):
+        """``(adopted team ids, adopted company ids, main company id)``, cached
+        registry-wide (cleared when a team's or a company's adoption changes).
+
+        A lead follows its team; a lead without team follows its company; a lead
+        without company follows the main (first) company.
+        """
+        self.flush_model(["funnel_adopted"])
+        self.env["res.company"].flush_model(["funnel_adopted"])
+        cr = self.env.cr
+        # plain SQL: configuration flags, no user data; must not depend on the caller's
+        # record rules or active_test
+        cr.execute("SELECT id FROM crm_team WHERE funnel_adopted")
+        teams = frozenset(row[0] for row in cr.fetchall())
+        cr.execute("SELECT id FROM res_company WHERE funnel_adopted ORDER BY id")
+        companies = frozenset(row[0] for row in cr.fetchall())
+        cr.execute("SELECT MIN(id) FROM res_company")
+        return teams, companies, cr.fetchone()[0]
+
+    def action_funnel_adopt(self):
+        """Enforce the standard funnel on these teams (logged in their chatter)."""
+        self._funnel_set_adopted(True)
+
+    def action_funnel_make_advisory(self):
+        """Back to advisory checklists on these teams (logged in their chatter)."""
+        self._funnel_set_adopted(False)
+
+    def _funnel_set_adopted(self, adopted):
+        self.check_access("write")
+        todo = self.filtered(lambda team: team.funnel_adopted != adopted)
+        if not todo:
+            return
+        todo.funnel_adopted = adopted
+        body = (
+            _(
+                "Standard funnel adopted by %(user)s: the stage gate and the handover rules apply.",
+                user=self.env.user.name,
+            )
+            if adopted
+            else _(
+                "Standard funnel made advisory by %(user)s: checklists show, nothing is refused.",
+                user=self.env.user.name,
+            )
+        )
+        for team in todo:
+            team.message_post(body=body, message_type="notification", subtype_xmlid="mail.mt_note")
+
+    @api.model
+    def get_funnel_adoption_prompt(self):
+        """The one-line prompt of the pipeline for sales managers (static/src/js):
+        ``{"message": …, "action": …}`` while some team of the user's companies (or their
+        leads without team) is advisory, else False."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            return False
+        companies = self.env.companies
+        advisory = self.search(
+            [("funnel_adopted", "=", False), ("company_id", "in", [False, *companies.ids])]
+        )
+        teamless = companies.filtered(lambda company: not company.funnel_adopted)
+        if not advisory and not teamless:
+            return False
+        names = advisory.mapped("name")
+        if teamless:
+            names.append(_("leads without a sales team"))
+        return {
+            "message": _(
+                "The standard funnel is advisory for %(teams)s: checklists show, nothing is "
+                "refused until you adopt it.",
+                teams=", ".join(names),
+            ),
+            "button": _("Adopt the Standard Funnel"),
+            "action": self.env["ir.actions.act_window"]._for_xml_id(
+                "sales_funnel_std.crm_funnel_apply_action"
+            ),
+        }
