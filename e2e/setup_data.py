@@ -75,7 +75,9 @@ _opportunity("E2E 评分线索", salesman_zh)
 gate_lead = _opportunity(
     "E2E Gate me", salesman, stage_id=stages["acquisition"].id, expected_revenue=30000, **scored
 )
-gate_lead._funnel_complete_checklists(stages["acquisition"] | stages["qualification"])
+env["crm.funnel.demo"]._complete_checklists(
+    gate_lead, stages["acquisition"] | stages["qualification"]
+)
 gate_lead.write({"stage_id": stages["qualification"].id})
 gate_lead.write({"stage_id": stages["discovery"].id})
 gate_lead.checklist_line_ids.filtered(
@@ -91,7 +93,7 @@ deal = _opportunity(
     expected_revenue=88000,
     **scored,
 )
-deal._funnel_complete_checklists()
+env["crm.funnel.demo"]._complete_checklists(deal)
 for role in ("qualification", "discovery", "proposal", "negotiation"):
     deal.write({"stage_id": stages[role].id})
 
@@ -103,7 +105,7 @@ dragged = _opportunity(
     expected_revenue=42000,
     **scored,
 )
-dragged._funnel_complete_checklists()
+env["crm.funnel.demo"]._complete_checklists(dragged)
 for role in ("qualification", "discovery", "proposal", "negotiation"):
     dragged.write({"stage_id": stages[role].id})
 
@@ -112,7 +114,7 @@ for index in range(4):
     lead = _opportunity(
         f"E2E Funnel {index}", salesman, stage_id=stages["acquisition"].id, **scored
     )
-    lead._funnel_complete_checklists()
+    env["crm.funnel.demo"]._complete_checklists(lead)
     for later in ("qualification", "discovery", "proposal")[:index]:
         lead.write({"stage_id": stages[later].id})
 # 5. coexistence: a team that has not adopted the standard funnel (advisory checklists)

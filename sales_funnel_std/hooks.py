@@ -184,8 +184,6 @@ def backfill_stage_history(env):
 
 
 def post_init_hook(env):
-    # a fresh database adopts the standard funnel; an existing pipeline stays advisory
-    env["crm.stage"]._funnel_install_fold()
     backfill_stage_history(env)
     # fresh statistics after the bulk backfill, so the planner uses the per-lead indexes
     env.cr.execute("ANALYZE crm_lead_stage_history")

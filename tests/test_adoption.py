@@ -298,7 +298,7 @@ class TestNoContextBypass(GatesCase):
 
     def _make_ready_for_won(self, lead):
         lead.write({"expected_revenue": 1000, **self.scores(5, 5, 5, 5)})
-        lead._funnel_complete_checklists()
+        self._complete_checklists(lead)
 
 
 class TestStageOrderCache(GatesCase):

@@ -141,7 +141,7 @@ class TestGate(GatesCase):
             ]
         )
         blocked = leads[137]
-        (leads - blocked)._funnel_complete_checklists(self.stage_acquisition)
+        self._complete_checklists(leads - blocked, self.stage_acquisition)
         leads = leads.with_user(self.user_salesman_1)
         with self.assertRaises(UserError) as err:
             leads.write({"stage_id": self.stage_qualification.id})
@@ -156,7 +156,7 @@ class TestGate(GatesCase):
         lead.with_user(self.user_manager).with_context(funnel_gate_force_reason="x").write(
             {"stage_id": self.stage_negotiation.id}
         )
-        lead._funnel_complete_checklists(self.stage_negotiation)
+        self._complete_checklists(lead, self.stage_negotiation)
         lead.write({"expected_revenue": 1000})
         lead = lead.with_user(self.user_salesman_1)
         with self.assertRaises(UserError) as err:
@@ -172,7 +172,7 @@ class TestGate(GatesCase):
             lead.action_set_won()
         self.assertNotIn("Need discovery", str(err.exception))
         # the fixture helper completes everything: won is then legitimate
-        lead.sudo()._funnel_complete_checklists()
+        self._complete_checklists(lead)
         lead.write({**self.scores(4, 4, 4, 4), "expected_revenue": 1000})
         lead.action_set_won()
         self.assertEqual(lead.stage_id, self.stage_won)
@@ -224,7 +224,7 @@ class TestGate(GatesCase):
                 for i in range(count)
             ]
         )
-        leads._funnel_complete_checklists(self.stage_acquisition)
+        self._complete_checklists(leads, self.stage_acquisition)
         self.env.flush_all()
         self.env.invalidate_all()
         # mass move without per-lead chatter tracking (vanilla tracking costs per lead)
@@ -254,7 +254,7 @@ class TestGate(GatesCase):
 class TestChecklist(GatesCase):
     def _discovery_lead(self, user=None):
         lead = self._acq_lead(user=user)
-        lead._funnel_complete_checklists(self.stage_acquisition)
+        self._complete_checklists(lead, self.stage_acquisition)
         lead.write({"stage_id": self.stage_qualification.id, **self.scores(3, 3, 3, 3)})
         lead.write({"stage_id": self.stage_discovery.id})
         return lead

@@ -40,7 +40,7 @@ class TestWritePipeline(GatesCase):
         self.company.handover_required_for_won = True
         lead = self._acq_lead()
         lead.write({"expected_revenue": 5000, **GRADE_A})
-        lead._funnel_complete_checklists()
+        self._complete_checklists(lead)
         before = lead.stage_history_ids
         with self.assertRaisesRegex(UserError, "Hand the opportunity over"):
             lead.with_user(self.user_salesman_1).write({"stage_id": self.stage_won.id, **GRADE_C})
@@ -64,7 +64,7 @@ class TestWritePipeline(GatesCase):
         left on a won deal."""
         lead = self._acq_lead()
         lead.write({"expected_revenue": 5000, "partner_id": self.partner.id})
-        lead._funnel_complete_checklists()
+        self._complete_checklists(lead)
         lead.with_user(self.user_salesman_1).write({"stage_id": self.stage_won.id, **GRADE_A})
         self.assertEqual(lead.won_status, "won")
         self.assertEqual(lead.bndu_grade, "a")

@@ -62,7 +62,7 @@ def handover_twenty_tasks(env, ctx):
         )
     # set-up: the deal went through the funnel (scores set, checklists done), then won
     lead.write({"bndu_budget": "5", "bndu_need": "5", "bndu_decision": "4", "bndu_urgency": "4"})
-    lead._funnel_complete_checklists()
+    env["crm.funnel.demo"]._complete_checklists(lead)
     lead.action_set_won()
     wizard = (
         env["crm.lead.handover"]

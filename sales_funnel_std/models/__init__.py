@@ -1,4 +1,5 @@
 from . import (
+    crm_funnel_demo,
     crm_grade_policy,
     crm_handover_task_template,
     crm_lead,
@@ -19,4 +20,3 @@ from . import (
     res_config_settings,
     res_config_settings_handover,
 )
-from . import crm_lead_demo

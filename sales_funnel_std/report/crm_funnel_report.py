@@ -2,15 +2,8 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools import sql as sql_tools
 
-# The standard funnel, in order. Keys are those of ``crm.stage.funnel_role``.
-FUNNEL_ROLES = [
-    ("acquisition", "Lead Acquisition"),
-    ("qualification", "Qualification"),
-    ("discovery", "Need Discovery"),
-    ("proposal", "Proposal"),
-    ("negotiation", "Negotiation"),
-    ("won", "Won"),
-]
+from ..models.crm_stage import FUNNEL_ROLES
+
 FUNNEL_RANK = {role: rank for rank, (role, _label) in enumerate(FUNNEL_ROLES, start=1)}
 
 
@@ -100,22 +93,16 @@ class CrmFunnelReport(models.Model):
     def _funnel_stays_sql(self):
         """Every stay of a lead in a standard stage: (lead_id, rank, date_in, days, closed).
 
-        Built from ``crm.lead.stage.history`` when it exists; the lead's current stage
-        always counts (leads older than the history, or without any row).
+        Built from ``crm.lead.stage.history``; the lead's current stage always counts
+        (leads older than the history, or without any row).
         """
-        cr = self.env.cr
         rank_values = SQL(", ").join(
             SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items()
         )
-        has_role = sql_tools.column_exists(cr, "crm_stage", "funnel_role")
-        stage_rank = (
-            SQL(
-                "SELECT s.id AS stage_id, r.rank FROM crm_stage s "
-                "JOIN (VALUES %s) AS r(role, rank) ON r.role = s.funnel_role",
-                rank_values,
-            )
-            if has_role
-            else SQL("SELECT NULL::int AS stage_id, NULL::int AS rank WHERE FALSE")
+        stage_rank = SQL(
+            "SELECT s.id AS stage_id, r.rank FROM crm_stage s "
+            "JOIN (VALUES %s) AS r(role, rank) ON r.role = s.funnel_role",
+            rank_values,
         )
         current = SQL(
             """
@@ -124,18 +111,15 @@ class CrmFunnelReport(models.Model):
               FROM crm_lead l JOIN stage_rank sr ON sr.stage_id = l.stage_id
             """
         )
-        if sql_tools.table_exists(cr, "crm_lead_stage_history"):
-            stays = SQL(
-                """
-                SELECT h.lead_id, sr.rank, h.date_in, h.duration_days AS days,
-                       h.date_out IS NOT NULL AS closed
-                  FROM crm_lead_stage_history h JOIN stage_rank sr ON sr.stage_id = h.stage_id
-                 UNION ALL %s
-                """,
-                current,
-            )
-        else:
-            stays = current
+        stays = SQL(
+            """
+            SELECT h.lead_id, sr.rank, h.date_in, h.duration_days AS days,
+                   h.date_out IS NOT NULL AS closed
+              FROM crm_lead_stage_history h JOIN stage_rank sr ON sr.stage_id = h.stage_id
+             UNION ALL %s
+            """,
+            current,
+        )
         return stage_rank, stays
 
     def init(self):
@@ -300,10 +284,7 @@ class CrmFunnelReport(models.Model):
 
     @api.model
     def _funnel_sla_figures(self, lead_ids_sql):
-        """First-contact SLA compliance (needs ``crm.lead.sla_state``, feature cadence)."""
-        field = self.env["crm.lead"]._fields.get("sla_state")
-        if not field or not field.store:
-            return None
+        """First-contact SLA compliance."""
         self.env.cr.execute(
             SQL(
                 """
@@ -326,14 +307,11 @@ class CrmFunnelReport(models.Model):
 
     @api.model
     def _funnel_followup_figures(self, lead_ids_sql):
-        """Cadence follow-ups done vs due per grade (needs ``mail.activity.funnel_cadence``).
+        """Cadence follow-ups done vs due per grade.
 
         Due: cadence activities whose deadline has come, plus those already done (early
         contacts count); done: those marked done (archived with a done date).
         """
-        field = self.env["mail.activity"]._fields.get("funnel_cadence")
-        if not field or not field.store:
-            return None
         self.env.cr.execute(
             SQL(
                 """

@@ -6,7 +6,7 @@ from odoo.tools import SQL
 
 from .crm_lead import BNDU_SCORE_FIELDS
 
-# demo only: BNDU scores of CRM's own demo opportunities, after their priority (stars)
+# BNDU scores of CRM's own demo opportunities, after their priority (stars)
 SCORES_BY_PRIORITY = {
     "3": ("5", "5", "4", "4"),
     "2": ("4", "4", "3", "3"),
@@ -15,11 +15,72 @@ SCORES_BY_PRIORITY = {
 }
 
 
-class CrmLead(models.Model):
-    _inherit = "crm.lead"
+class CrmFunnelDemo(models.AbstractModel):
+    """The demo story's loader: what the demo data does that no user action does
+    (back-dating a story over months) or that stands for many user actions (completing
+    a checklist). Nothing here is called by the product itself; ``crm.lead`` carries no
+    demo-only code."""
+
+    _name = "crm.funnel.demo"
+    _description = "Sales Funnel Demo Loader"
 
     @api.model
-    def _funnel_demo_score_crm_demo(self):
+    def _complete_checklists(self, leads, stages=None):
+        """Do every checklist item of ``stages`` for ``leads`` (records or ids), as the
+        rep and the manager would: document lines get an attachment and the customer's
+        confirmation, confirmations and approvals are ticked. Field items are not
+        touched (set the lead fields). Default: every stage. Used by the demo data, the
+        tests, the benchmarks and the browser tests' set-up."""
+        leads = self.env["crm.lead"].browse(leads.ids if hasattr(leads, "ids") else leads)
+        if stages is not None and not hasattr(stages, "ids"):
+            stages = self.env["crm.stage"].browse(stages)
+        # sudo: demo/fixture loading, never a user action
+        stages = stages if stages is not None else self.env["crm.stage"].sudo().search([])
+        items = self.env["crm.stage.checklist.item"].sudo().search([("stage_id", "in", stages.ids)])
+        Line = self.env["crm.lead.checklist.line"].sudo()
+        existing = Line.search([("lead_id", "in", leads.ids), ("item_id", "in", items.ids)])
+        # lines of other stages than the current one are created like on stage entry
+        have = {(line.lead_id.id, line.item_id.id) for line in existing}
+        vals_list = [
+            {
+                "lead_id": lead.id,
+                "item_id": item.id,
+                "stage_id": item.stage_id.id,
+                "kind": item.kind,
+                "required": item.required,
+            }
+            for lead in leads
+            for item in items
+            if (lead.id, item.id) not in have
+        ]
+        lines = (existing | Line.create(vals_list)).filtered(lambda line: line.kind != "field")
+        for line in lines.filtered(lambda line: line.kind == "document"):
+            # sudo: fixture/demo helper only (documented above), never a user action
+            attachment = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
+                    {
+                        "name": f"{line.name}.txt",
+                        "raw": b"checklist document",
+                        "res_model": "crm.lead",
+                        "res_id": line.lead_id.id,
+                    }
+                )
+            )
+            line.write(
+                {
+                    "attachment_ids": [(4, attachment.id)],
+                    "confirmed_partner_id": line.lead_id.partner_id.id
+                    or self.env.user.partner_id.id,
+                    "confirmed_date": fields.Date.today(),
+                }
+            )
+        lines.filtered(lambda line: line.kind in ("confirm", "approval")).write({"is_done": True})
+        return True
+
+    @api.model
+    def _score_crm_demo(self):
         """Demo data only: score CRM's own demo opportunities past lead acquisition.
 
         ``demo/crm_funnel_apply_demo.xml`` moved them onto the standard stages; scored
@@ -30,7 +91,8 @@ class CrmLead(models.Model):
             [("module", "=", "crm"), ("model", "=", "crm.lead")]
         )
         leads = (
-            self.browse(data.mapped("res_id"))
+            self.env["crm.lead"]
+            .browse(data.mapped("res_id"))
             .exists()
             .filtered(
                 lambda lead: (
@@ -40,7 +102,7 @@ class CrmLead(models.Model):
                 )
             )
         )
-        by_priority = defaultdict(lambda: self.browse())
+        by_priority = defaultdict(lambda: self.env["crm.lead"])
         for lead in leads:
             by_priority[lead.priority or "0"] |= lead
         for priority, group in by_priority.items():
@@ -49,7 +111,7 @@ class CrmLead(models.Model):
         return True
 
     @api.model
-    def _funnel_demo_backdate(self, plan):
+    def _backdate(self, plan):
         """Demo data only: make demo leads look as if they had lived for months.
 
         ``plan``: ``{lead_id: [days_ago, ...]}``, how many days ago the lead entered
@@ -58,7 +120,7 @@ class CrmLead(models.Model):
         data moved the leads through the real paths (gate, history, cadence): history
         stays and their durations, creation / stage / closing dates, and, for a
         first contact still pending, the SLA deadline and its activity shifted back by
-        the lead's age. Called once from ``demo/crm_lead_demo.xml``; never from code.
+        the lead's age. Called once from ``demo/crm_lead_story_demo.xml``.
         """
         now = fields.Datetime.now().replace(microsecond=0)
         self.env.flush_all()
