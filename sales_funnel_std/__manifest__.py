@@ -33,6 +33,7 @@
         "views/crm_funnel_export_views.xml",
         "security/handover_security.xml",
         "data/project_project_data.xml",
+        "data/handover_templates.xml",
         "data/crm_handover_task_template_data.xml",
         "data/mail_activity_type_handover_data.xml",
         "views/crm_handover_task_template_views.xml",

@@ -613,3 +613,79 @@ class TestHandover(FunnelCase):
         with self.assertQueryCount(sf_salesman_1=258):
             wizard.action_confirm()
         self.assertEqual(len(self._tasks(lead)), 10)
+
+    # ------------------------------------------------------------------
+    # crm.lead.action_hand_over(values): without the wizard (RPC, automation)
+    # ------------------------------------------------------------------
+
+    def _values(self, **overrides):
+        values = {
+            "contract_number": "RPC-7",
+            "contract_signing_date": "2026-03-02",
+            "contract_amount": 99000,
+            "delivery_deadline": "2026-06-30",
+            "delivery_manager_id": self.user_delivery.id,
+            "need_background": "Two plants,\nfour modules",
+            "attachment_ids": [self.requirements.id],
+            "tasks": [
+                {"name": "Kick-off meeting", "date_deadline": "2026-03-05"},
+                {"name": "Data migration", "date_deadline": "2026-04-01"},
+            ],
+        }
+        values.update(overrides)
+        return values
+
+    @freeze_time(TODAY)
+    @users("sf_salesman_1")
+    def test_hand_over_by_rpc_values(self):
+        lead = self.lead.with_env(self.env)
+        self._make_won(lead)
+        result = lead.action_hand_over(self._values())
+        self.assertEqual(result["type"], "ir.actions.act_window_close")
+        self.assertEqual(lead.handover_state, "done")
+        self.assertEqual(lead.contract_number, "RPC-7")
+        self.assertEqual(lead.contract_amount, 99000)
+        project = lead.sudo().handover_project_id
+        self.assertEqual(project.user_id, self.user_delivery)
+        tasks = self._tasks(lead)
+        self.assertEqual(sorted(tasks.mapped("name")), ["Data migration", "Kick-off meeting"])
+        self.assertEqual(tasks.user_ids, self.user_delivery, "the delivery manager by default")
+        note = project.message_ids.filtered(lambda m: "RPC-7" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("Customer handover checklist", note.body)
+        self.assertIn("Two plants,<br>four modules", note.body, "text kept line by line")
+        self.assertIn("Kick-off meeting", note.body)
+        self.assertEqual(note.attachment_ids.mapped("name"), ["客户需求清单.pdf"])
+        # a second call updates, never duplicates
+        lead.action_hand_over(self._values(contract_number="RPC-7B"))
+        self.assertEqual(len(self._tasks(lead)), 2)
+        self.assertEqual(lead.sudo().handover_project_id, project)
+        self.assertEqual(lead.contract_number, "RPC-7B")
+
+    @freeze_time(TODAY)
+    @users("sf_salesman_1")
+    def test_bad_values_leave_the_lead_untouched(self):
+        lead = self.lead.with_env(self.env)
+        self._make_won(lead)
+        cases = [
+            ({"delivery_manager_id": False}, "Choose the delivery manager"),
+            ({"contract_signing_date": False}, "Enter the contract signing date"),
+            ({"contract_amount": -1}, "cannot be negative"),
+            ({"tasks": [{"name": " ", "date_deadline": "2026-03-05"}]}, "needs a name"),
+            (
+                {"attachment_ids": [self._attach(self.other_lead, "x.pdf", b"x").id]},
+                "Only documents",
+            ),
+            ({"project_mode": "existing"}, "Choose the existing project"),
+        ]
+        for overrides, message in cases:
+            with self.subTest(message=message), self.assertRaisesRegex(ValidationError, message):
+                lead.action_hand_over(self._values(**overrides))
+        self.assertFalse(lead.handover_date)
+        self.assertFalse(self._tasks(lead))
+
+    def test_hand_over_needs_write_access(self):
+        lead = self.lead.with_user(self.user_salesman_2)
+        self._make_won(self.lead)
+        with self.assertRaises(AccessError):
+            lead.action_hand_over(self._values())

@@ -8,6 +8,7 @@ from . import (
     crm_lead_followup,
     crm_lead_gate,
     crm_lead_handover,
+    crm_lead_handover_service,
     crm_lead_stage_history,
     crm_stage,
     crm_stage_checklist_item,
