@@ -1,6 +1,7 @@
 import threading
 import time
 from datetime import date, datetime
+from unittest.mock import patch
 
 import psycopg2.errors
 from freezegun import freeze_time
@@ -459,3 +460,56 @@ class TestCadenceConcurrency(BaseCase):
         thread.join(timeout=30)
         self.assertIn(outcome, (["done"], ["retried"]))
         self.assertEqual(self._open_counts().get(lead_id), 1)
+
+
+class TestCadenceCounters(CadenceCase):
+    """The engine writes activities set-based; the assignees' "to do" counters are told
+    once per user, with the notification the ORM sends (mail.activity/updated)."""
+
+    @freeze_time("2026-11-23 09:00:00")  # a Monday
+    def test_assignee_counter_notified_once_per_user(self):
+        policy = self.env["crm.grade.policy"].search(
+            [("company_id", "=", self.company.id), ("grade", "=", "a")]
+        )
+        policy.write({"first_contact_unit": "hours", "first_contact_delay": 1})  # due today
+        sent = []
+
+        def spy(user, notification_type, message, *args, **kwargs):
+            sent.append((user.id, notification_type, message))
+
+        Users = type(self.env["res.users"])
+        with patch.object(Users, "_bus_send", spy):
+            leads = self._lead(name="Counter 1") | self._lead(name="Counter 2")
+            leads.write(GRADE_A)
+        self.assertEqual(len(self._open_activity(leads[0])), 1)
+        self.assertEqual(
+            sent,
+            [
+                (
+                    self.user_salesman_1.id,
+                    "mail.activity/updated",
+                    {"activity_created": True, "count_diff": 2},
+                )
+            ],
+        )
+        # re-assigned: one less for salesman 1, one more for salesman 2
+        sent.clear()
+        with patch.object(Users, "_bus_send", spy):
+            leads[0].write({"user_id": self.user_salesman_2.id})
+        self.assertEqual(
+            sorted(sent),
+            sorted(
+                [
+                    (
+                        self.user_salesman_1.id,
+                        "mail.activity/updated",
+                        {"activity_deleted": True, "count_diff": -1},
+                    ),
+                    (
+                        self.user_salesman_2.id,
+                        "mail.activity/updated",
+                        {"activity_created": True, "count_diff": 1},
+                    ),
+                ]
+            ),
+        )

@@ -1,6 +1,15 @@
+import logging
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
+
+from .cadence_planner import Rule, Sla
+
+_logger = logging.getLogger(__name__)
 
 CADENCE_GRADES = [("a", "Grade A"), ("b", "Grade B"), ("c", "Grade C")]
 
@@ -215,3 +224,92 @@ class CrmGradePolicy(models.Model):
         # sudo: rules are configuration the cadence engine must read for any lead
         policies = self.sudo().search([("company_id", "in", list(company_ids))])
         return {(policy.company_id.id, policy.grade): policy for policy in policies}
+
+    # ------------------------------------------------------------
+    # CADENCE: the rule for the planner, calendar arithmetic
+    # ------------------------------------------------------------
+
+    def _cadence_rule(self):
+        """This policy as the planner's ``Rule`` (models/cadence_planner.py)."""
+        self.ensure_one()
+        return Rule(
+            nurture=self.nurture,
+            interval_days=self.interval_days,
+            first_contact_type_id=self.first_contact_type_id.id,
+            followup_type_id=self.activity_type_id.id,
+        )
+
+    def _due_date(self, deadline):
+        """Due date of an activity whose SLA deadline is ``deadline`` (UTC), in the
+        company's working timezone."""
+        self.ensure_one()
+        calendar = self.company_id.resource_calendar_id
+        tz = pytz.timezone(calendar.tz or "UTC") if calendar else pytz.utc
+        return pytz.utc.localize(deadline).astimezone(tz).date()
+
+    def _sla_starting(self, now):
+        """``{policy id: Sla}`` of a first-contact SLA starting at ``now`` under these
+        policies.
+
+        Hours: ``now`` + delay. Working days: the n-th working day after the grading
+        day on the company's working calendar (public holidays, i.e. global leaves,
+        excluded), due at the end of that day's working hours. One calendar query per
+        calendar. A company without calendar works Monday to Friday, due at 23:59:59 UTC.
+        """
+        result = {}
+        by_calendar = {}
+        for policy in self:
+            if policy.first_contact_unit == "hours":
+                deadline = now + timedelta(hours=policy.first_contact_delay)
+                result[policy.id] = Sla(deadline, policy._due_date(deadline))
+            else:
+                calendar = policy.company_id.resource_calendar_id
+                by_calendar.setdefault(calendar, []).append(policy)
+        for calendar, cal_policies in by_calendar.items():
+            max_days = max(policy.first_contact_delay for policy in cal_policies)
+            if not calendar:
+                _logger.info(
+                    "Companies %s have no working calendar: first-contact working days "
+                    "count Monday to Friday.",
+                    ", ".join({policy.company_id.name for policy in cal_policies}),
+                )
+                days, day = [], now.date()
+                while len(days) < max_days:
+                    day += timedelta(days=1)
+                    if day.weekday() < 5:
+                        days.append((day, datetime.combine(day, time(23, 59, 59))))
+            else:
+                days = self._working_days(calendar, now, max_days)
+            for policy in cal_policies:
+                day, end = days[min(policy.first_contact_delay, len(days)) - 1]
+                result[policy.id] = Sla(end, day)
+        return result
+
+    @api.model
+    def _working_days(self, calendar, now, count):
+        """The ``count`` first working days after ``now``'s day: [(date, end UTC naive)]."""
+        tz = pytz.timezone(calendar.tz or "UTC")
+        local_now = pytz.utc.localize(now).astimezone(tz)
+        start = tz.localize(datetime.combine(local_now.date() + timedelta(days=1), time.min))
+        span = count * 2 + 14
+        days = {}
+        while True:
+            end = start + timedelta(days=span)
+            intervals = calendar._work_intervals_batch(start, end, tz=tz)[False]
+            for _start, stop, _meta in intervals:
+                day = stop.astimezone(tz).date()
+                days[day] = max(days.get(day, stop), stop)
+            if len(days) >= count or span > 366:
+                break
+            span *= 2
+        ordered = sorted(days.items())[:count]
+        if not ordered:
+            # a calendar without any attendance: fall back to calendar days
+            return [
+                (day, datetime.combine(day, time(23, 59, 59)))
+                for day in (local_now.date() + timedelta(days=i + 1) for i in range(count))
+            ]
+        return [
+            (day, stop.astimezone(pytz.utc).replace(tzinfo=None, microsecond=0))
+            for day, stop in ordered
+        ]

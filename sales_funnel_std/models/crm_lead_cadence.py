@@ -1,11 +1,12 @@
 import logging
-from datetime import datetime, time, timedelta
+from collections import defaultdict
 
 import psycopg2.errors
-import pytz
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
+
+from .cadence_planner import LeadState, plan_cadence, sla_restarts
 
 _logger = logging.getLogger(__name__)
 
@@ -237,33 +238,32 @@ class CrmLead(models.Model):
     def _cadence_sync(self, regrade=False):
         """Bring the cadence of these leads in line with their grade, set-based.
 
-        - leads not eligible (archived/lost, won, without salesperson, not graded):
-          their open cadence activity is removed, no new one;
-        - eligible leads get exactly one open cadence activity (created or moved), for
-          the salesperson of the lead; nurture-pool grades get a re-evaluation, others
-          a first contact (SLA) until it is met, then recurring follow-ups;
-        - ``regrade``: the grade just changed, the activity is moved at once to the new
-          grade's deadline (a pending SLA restarts under the new grade's rule).
+        Reads the leads' states in one query, asks the planner (``cadence_planner``, pure
+        Python: the rules are there) for one plan per lead, then applies the plans: the
+        SLA fields in one UPDATE, removed activities through the ORM, moved and created
+        ones in one statement each, and the assignees' activity counters notified once
+        per user, as the ORM would. ``regrade``: the grade just changed.
 
-        A fixed number of queries whatever the number of leads (no chatter, no
-        notification); concurrent runs are safe thanks to the partial unique index on
-        open cadence activities (``INSERT ... ON CONFLICT DO NOTHING``).
+        A fixed number of queries whatever the number of leads (no chatter); concurrent
+        runs are safe thanks to the partial unique index on open cadence activities
+        (``INSERT ... ON CONFLICT DO NOTHING``).
         """
         if not self.ids:
             return
         self.env.flush_all()
-        cr = self.env.cr
         now = fields.Datetime.now().replace(microsecond=0)
-        cr.execute(
+        self.env.cr.execute(
             SQL(
                 """
-                SELECT lead.id, COALESCE(lead.company_id, %(default_company)s), lead.user_id,
-                       lead.bndu_grade,
+                SELECT lead.id AS lead_id, lead.user_id, lead.bndu_grade AS grade,
+                       COALESCE(lead.company_id, %(default_company)s) AS company_id,
                        lead.active AND lead.user_id IS NOT NULL
                            AND lead.bndu_grade IN ('a', 'b', 'c')
-                           AND NOT COALESCE(stage.is_won, FALSE),
-                       lead.is_nurture, lead.sla_deadline, lead.sla_met_date, lead.sla_state,
-                       act.id, act.funnel_cadence, act.user_id
+                           AND NOT COALESCE(stage.is_won, FALSE) AS eligible,
+                       COALESCE(lead.is_nurture, FALSE) AS is_nurture,
+                       lead.sla_deadline, lead.sla_met_date, lead.sla_state,
+                       act.id AS activity_id, act.funnel_cadence AS activity_kind,
+                       act.user_id AS activity_user_id, act.date_deadline AS activity_due
                   FROM crm_lead lead
              LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
              LEFT JOIN mail_activity act
@@ -275,182 +275,81 @@ class CrmLead(models.Model):
                 ids=self.ids,
             )
         )
-        rows = cr.fetchall()
-        policies = self.env["crm.grade.policy"]._policies_by_company({row[1] for row in rows})
-
-        def restarts(row, policy):
-            """A new first-contact SLA starts (or a pending one restarts on re-grade)."""
-            _id, _company, _user, _grade, eligible, is_nurture, _dl, sla_met, sla_state = row[:9]
-            return (
-                eligible
-                and not policy.nurture
-                and (
-                    is_nurture
-                    or (not sla_state and not sla_met)
-                    or (regrade and sla_state == "pending")
-                )
-            )
-
-        # calendars are read only for the rules that start an SLA now
-        sla_deadlines = self._cadence_sla_deadlines(
-            now,
-            {
-                policy
-                for row in rows
-                if (policy := policies.get((row[1], row[3]))) and restarts(row, policy)
-            },
-        )
-        today = now.date()
-
-        lead_updates = []  # (id, is_nurture, sla_deadline, sla_met_date, sla_state)
-        to_unlink = []
-        to_move = []  # (activity_id, user_id, kind, type_id, date)
-        to_create = []  # (lead_id, user_id, kind, type_id, date)
-        for row in rows:
+        rows = self.env.cr.dictfetchall()
+        Policy = self.env["crm.grade.policy"]
+        policies = Policy._policies_by_company({row["company_id"] for row in rows})
+        state_fields = LeadState.__dataclass_fields__.keys()
+        states = [
             (
-                lead_id,
-                company_id,
-                user_id,
-                grade,
-                eligible,
-                is_nurture,
-                sla_deadline,
-                sla_met,
-                sla_state,
-                act_id,
-                act_kind,
-                act_user,
-            ) = row
-            policy = policies.get((company_id, grade))
-            new = {
-                "is_nurture": bool(is_nurture),
-                "sla_deadline": sla_deadline,
-                "sla_met_date": sla_met,
-                "sla_state": sla_state,
-            }
-            if not eligible or not policy:
-                if act_id:
-                    to_unlink.append(act_id)
-                new["is_nurture"] = False
-                if sla_state == "pending":
-                    new.update(sla_deadline=None, sla_state=None)
-            elif policy.nurture:
-                new["is_nurture"] = True
-                if sla_state == "pending":
-                    new.update(sla_deadline=None, sla_state=None)
-                kind, type_id = "nurture", policy.activity_type_id.id
-                date = today + timedelta(days=policy.interval_days)
-            else:
-                new["is_nurture"] = False
-                restarted = restarts(row, policy)
-                if restarted:
-                    deadline = sla_deadlines[policy.id]
-                    new.update(sla_deadline=deadline[0], sla_met_date=None, sla_state="pending")
-                if not new["sla_met_date"]:
-                    kind, type_id = "first_contact", policy.first_contact_type_id.id
-                    if restarted:
-                        date = sla_deadlines[policy.id][1]
-                    elif sla_deadline:
-                        date = self._cadence_local_date(sla_deadline, policy)
-                    else:
-                        date = today
-                else:
-                    kind, type_id = "followup", policy.activity_type_id.id
-                    date = today + timedelta(days=policy.interval_days)
-            if eligible and policy:
-                if not act_id:
-                    to_create.append((lead_id, user_id, kind, type_id, date))
-                elif regrade or act_kind != kind or act_user != user_id:
-                    if not regrade and act_kind == kind:
-                        # re-assigned only: keep the deadline
-                        to_move.append((act_id, user_id, kind, None, None))
-                    else:
-                        to_move.append((act_id, user_id, kind, type_id, date))
-            old = (bool(is_nurture), sla_deadline, sla_met, sla_state)
-            if tuple(new.values()) != old:
-                lead_updates.append((lead_id, *new.values()))
+                LeadState(**{key: row[key] for key in state_fields}),
+                policies.get((row["company_id"], row["grade"])),
+            )
+            for row in rows
+        ]
+        rules = {policy.id: policy._cadence_rule() for policy in policies.values()}
+        # calendars are read only for the rules that start an SLA now
+        # sudo: rules are configuration the engine reads for any lead (as policies above)
+        new_slas = (
+            Policy.sudo()
+            .browse(
+                {
+                    policy.id
+                    for state, policy in states
+                    if policy and sla_restarts(state, rules[policy.id], regrade)
+                }
+            )
+            ._sla_starting(now)
+        )
+        plans = [
+            plan_cadence(
+                state,
+                rules[policy.id] if policy else None,
+                regrade=regrade,
+                today=now.date(),
+                new_sla=new_slas.get(policy.id) if policy else None,
+                due_of=policy._due_date if policy else None,
+            )
+            for state, policy in states
+        ]
+        old_activities = {
+            row["activity_id"]: (row["activity_user_id"], row["activity_due"])
+            for row in rows
+            if row["activity_id"]
+        }
+        self._cadence_apply(plans, old_activities, now.date())
 
-        self._cadence_write_leads(lead_updates)
+    def _cadence_apply(self, plans, old_activities, today):
+        """Write the planner's plans (see ``_cadence_sync``)."""
+        self._cadence_write_leads([plan for plan in plans if plan.lead_values])
+        to_unlink = [plan.unlink_activity_id for plan in plans if plan.unlink_activity_id]
         if to_unlink:
             # sudo: the engine removes the cadence activities it owns, whoever triggers it
             self.env["mail.activity"].sudo().browse(to_unlink).unlink()
             self._cadence_invalidate()
-        self._cadence_move_activities(to_move)
-        self._cadence_create_activities(to_create)
+        moves = [plan.move_activity for plan in plans if plan.move_activity]
+        creates = [(plan.lead_id, plan.create_activity) for plan in plans if plan.create_activity]
+        self._cadence_move_activities(moves)
+        self._cadence_create_activities(creates)
+        # the bus notification the ORM sends for the assignees' "to do" counters
+        count_diff = defaultdict(int)
+        for activity_id, activity in moves:
+            old_user, old_due = old_activities[activity_id]
+            due = activity.due or old_due
+            count_diff[old_user] -= old_due <= today
+            count_diff[activity.user_id] += due <= today
+        for _lead_id, activity in creates:
+            count_diff[activity.user_id] += activity.due <= today
+        self._cadence_notify_counters(count_diff)
 
-    @api.model
-    def _cadence_local_date(self, deadline, policy):
-        """Due date of an activity whose SLA deadline is ``deadline`` (UTC)."""
-        calendar = policy.company_id.resource_calendar_id
-        tz = pytz.timezone(calendar.tz or "UTC") if calendar else pytz.utc
-        return pytz.utc.localize(deadline).astimezone(tz).date()
-
-    @api.model
-    def _cadence_sla_deadlines(self, now, policies):
-        """{policy.id: (sla_deadline UTC naive, due date)} for a lead graded at ``now``.
-
-        Hours: ``now`` + delay. Working days: the n-th working day after the grading
-        day on the company's working calendar (public holidays, i.e. global leaves,
-        excluded), due at the end of that day's working hours. One calendar query per
-        calendar. A company without calendar works Monday to Friday, due at 23:59:59 UTC.
-        """
-        result = {}
-        by_calendar = {}
-        for policy in policies:
-            if policy.first_contact_unit == "hours":
-                deadline = now + timedelta(hours=policy.first_contact_delay)
-                result[policy.id] = (deadline, self._cadence_local_date(deadline, policy))
-            else:
-                calendar = policy.company_id.resource_calendar_id
-                by_calendar.setdefault(calendar, []).append(policy)
-        for calendar, cal_policies in by_calendar.items():
-            max_days = max(policy.first_contact_delay for policy in cal_policies)
-            if not calendar:
-                _logger.info(
-                    "Companies %s have no working calendar: first-contact working days "
-                    "count Monday to Friday.",
-                    ", ".join({policy.company_id.name for policy in cal_policies}),
-                )
-                days, day = [], now.date()
-                while len(days) < max_days:
-                    day += timedelta(days=1)
-                    if day.weekday() < 5:
-                        days.append((day, datetime.combine(day, time(23, 59, 59))))
-            else:
-                days = self._cadence_working_days(calendar, now, max_days)
-            for policy in cal_policies:
-                day, end = days[min(policy.first_contact_delay, len(days)) - 1]
-                result[policy.id] = (end, day)
-        return result
-
-    @api.model
-    def _cadence_working_days(self, calendar, now, count):
-        """The ``count`` first working days after ``now``'s day: [(date, end UTC naive)]."""
-        tz = pytz.timezone(calendar.tz or "UTC")
-        local_now = pytz.utc.localize(now).astimezone(tz)
-        start = tz.localize(datetime.combine(local_now.date() + timedelta(days=1), time.min))
-        span = count * 2 + 14
-        days = {}
-        while True:
-            end = start + timedelta(days=span)
-            intervals = calendar._work_intervals_batch(start, end, tz=tz)[False]
-            for _start, stop, _meta in intervals:
-                day = stop.astimezone(tz).date()
-                days[day] = max(days.get(day, stop), stop)
-            if len(days) >= count or span > 366:
-                break
-            span *= 2
-        ordered = sorted(days.items())[:count]
-        if not ordered:
-            # a calendar without any attendance: fall back to calendar days
-            return [
-                (day, datetime.combine(day, time(23, 59, 59)))
-                for day in (local_now.date() + timedelta(days=i + 1) for i in range(count))
-            ]
-        return [
-            (day, stop.astimezone(pytz.utc).replace(tzinfo=None, microsecond=0))
-            for day, stop in ordered
-        ]
+    def _cadence_notify_counters(self, count_diff):
+        """``{user id: change of their activities to do}``: one notification per user."""
+        users = self.env["res.users"].browse(
+            uid for uid, diff in count_diff.items() if uid and diff
+        )
+        for user in users:
+            diff = count_diff[user.id]
+            key = "activity_created" if diff > 0 else "activity_deleted"
+            user._bus_send("mail.activity/updated", {key: True, "count_diff": diff})
 
     def _cadence_invalidate(self):
         self.env["mail.activity"].invalidate_model()
@@ -458,10 +357,10 @@ class CrmLead(models.Model):
             ["activity_ids", "cadence_activity_id", "cadence_deadline", "cadence_overdue"]
         )
 
-    def _cadence_write_leads(self, updates):
-        if not updates:
+    def _cadence_write_leads(self, plans):
+        """The SLA fields of the leads whose plan changes them, in one UPDATE."""
+        if not plans:
             return
-        ids, nurture, deadline, met, state = (list(col) for col in zip(*updates, strict=True))
         self.env.cr.execute(
             SQL(
                 """
@@ -473,19 +372,19 @@ class CrmLead(models.Model):
                        AS v(id, is_nurture, sla_deadline, sla_met_date, sla_state)
                  WHERE lead.id = v.id
                 """,
-                ids=ids,
-                nurture=nurture,
-                deadline=deadline,
-                met=met,
-                state=state,
+                ids=[plan.lead_id for plan in plans],
+                nurture=[plan.lead_values["is_nurture"] for plan in plans],
+                deadline=[plan.lead_values["sla_deadline"] for plan in plans],
+                met=[plan.lead_values["sla_met_date"] for plan in plans],
+                state=[plan.lead_values["sla_state"] for plan in plans],
             )
         )
         self.invalidate_model(["is_nurture", "sla_deadline", "sla_met_date", "sla_state"])
 
     def _cadence_move_activities(self, moves):
+        """``[(activity id, Activity)]``: reassign / retype / reschedule, one statement."""
         if not moves:
             return
-        act_ids, users, kinds, types, dates = (list(col) for col in zip(*moves, strict=True))
         self.env.cr.execute(
             SQL(
                 """
@@ -508,20 +407,20 @@ class CrmLead(models.Model):
              LEFT JOIN mail_activity_type atype ON atype.id = v.type_id
                  WHERE act.id = v.id
                 """,
-                ids=act_ids,
-                users=users,
-                kinds=kinds,
-                types=types,
-                dates=dates,
+                ids=[activity_id for activity_id, _activity in moves],
+                users=[activity.user_id for _id, activity in moves],
+                kinds=[activity.kind for _id, activity in moves],
+                types=[activity.type_id for _id, activity in moves],
+                dates=[activity.due for _id, activity in moves],
                 uid=self.env.uid,
             )
         )
         self._cadence_invalidate()
 
     def _cadence_create_activities(self, creates):
+        """``[(lead id, Activity)]``: the leads' open cadence activities, one statement."""
         if not creates:
             return
-        lead_ids, users, kinds, types, dates = (list(col) for col in zip(*creates, strict=True))
         self.env.cr.execute(
             SQL(
                 """
@@ -547,11 +446,11 @@ class CrmLead(models.Model):
                        WHERE funnel_cadence IS NOT NULL AND active DO NOTHING
                 """,
                 model_id=self.env["ir.model"]._get_id("crm.lead"),
-                leads=lead_ids,
-                users=users,
-                kinds=kinds,
-                types=types,
-                dates=dates,
+                leads=[lead_id for lead_id, _activity in creates],
+                users=[activity.user_id for _id, activity in creates],
+                kinds=[activity.kind for _id, activity in creates],
+                types=[activity.type_id for _id, activity in creates],
+                dates=[activity.due for _id, activity in creates],
                 uid=self.env.uid,
             )
         )
