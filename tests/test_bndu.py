@@ -112,6 +112,11 @@ class TestBnduBadInput(FunnelCase):
         self.user_admin.company_ids |= company
         return company.with_user(self.user_admin)
 
+    def test_company_created_with_bad_rules(self):
+        with self.assertRaisesRegex(ValidationError, "New Co: the grade A threshold"):
+            self.env["res.company"].create({"name": "New Co", "bndu_threshold_b": 20})
+        self.assertFalse(self.env["res.company"].search([("name", "=", "New Co")]))
+
     def test_company_rules_validated(self):
         with self.assertRaisesRegex(ValidationError, "zero or positive"):
             self._fresh_company("Rules Co 1").bndu_weight_need = -1

@@ -7,7 +7,13 @@
 - the addon's overhead on a plain vanilla write (``priority`` on 1,000 leads);
 - kanban ``web_search_read`` of 80 cards as a salesman / a sales manager: queries
   <= vanilla + 1.
+- completing the four scores of one lead (it grades the lead and schedules the first
+  contact) vs vanilla's write plus the ``activity_schedule`` a rep would do by hand.
 """
+
+from datetime import timedelta
+
+from odoo import fields
 
 from bench import views
 from bench.registry import operation
@@ -64,11 +70,13 @@ def regrade_threshold_change(env, ctx):
     return run
 
 
-def _save_one_by_one(env, ctx, lead_ids):
+def _save_one_by_one(env, ctx, lead_ids, schedule=False):
     """Timed part of the one-lead writes: each lead saved on its own, as from its form
-    (addon: budget score 4; vanilla: the expected revenue)."""
+    (addon: budget score 4; vanilla: the expected revenue, and with ``schedule`` the
+    activity a rep would schedule by hand for the first contact: activity_schedule)."""
     leads = env["crm.lead"].browse(lead_ids)
     leads.mapped("name")  # the form is open: the record is loaded before the user edits
+    due = fields.Date.context_today(leads) + timedelta(days=2)
 
     def run():
         for i, lead in enumerate(leads):
@@ -76,6 +84,10 @@ def _save_one_by_one(env, ctx, lead_ids):
                 lead.write({"bndu_budget": "4"})
             else:
                 lead.write({"expected_revenue": 10000.0 + i})
+                if schedule:
+                    lead.activity_schedule(
+                        "mail.mail_activity_data_call", date_deadline=due, user_id=env.uid
+                    )
             lead.env.cr.flush()  # each save is its own request: flush + tracking
         return len(leads)
 
@@ -96,13 +108,13 @@ def _three_scores(env, lead_ids):
     "bndu: complete the scores of one lead: grade + first-contact activity (x50, salesman)",
     user="salesman",
     unit="writes",
-    target="<= 1.2x vanilla expected_revenue write",
+    target="<= vanilla write + activity_schedule",
 )
 def write_score_one_lead(env, ctx):
     lead_ids = ctx.sample(50, f"{OPEN_OPPORTUNITIES} AND user_id = {env.uid}")
     if ctx.addon:
         _three_scores(env, lead_ids)
-    return _save_one_by_one(env, ctx, lead_ids)
+    return _save_one_by_one(env, ctx, lead_ids, schedule=True)
 
 
 @operation(

@@ -37,24 +37,21 @@ class ResCompany(models.Model):
         "The grade A threshold must be greater than the grade B threshold.",
     )
 
-    @api.constrains(*BNDU_RULE_FIELDS)
-    def _check_bndu_rules(self):
-        for company in self:
-            company._bndu_validate_rules({fname: company[fname] for fname in BNDU_RULE_FIELDS})
-
-    def _bndu_validate_rules(self, rules):
-        """Raise a translated error naming the broken rule; ``rules`` maps rule fields."""
-        self.ensure_one()
+    def _bndu_validate_rules(self, rules, name=None):
+        """The one check of the BNDU rules (the SQL CHECKs above are the database's last
+        line): a translated error naming the broken rule, raised by create and write
+        before anything is written. ``rules`` maps the rule fields."""
+        name = name or self.name
         weights = [rules[fname] for fname in BNDU_WEIGHT_FIELDS]
         if any(weight < 0 for weight in weights):
             raise ValidationError(
-                _("%(company)s: BNDU weights must be zero or positive.", company=self.name)
+                _("%(company)s: BNDU weights must be zero or positive.", company=name)
             )
         if not any(weights):
             raise ValidationError(
                 _(
                     "%(company)s: at least one BNDU weight must be greater than zero.",
-                    company=self.name,
+                    company=name,
                 )
             )
         if rules["bndu_threshold_a"] <= rules["bndu_threshold_b"]:
@@ -62,11 +59,20 @@ class ResCompany(models.Model):
                 _(
                     "%(company)s: the grade A threshold (%(a)s) must be greater than "
                     "the grade B threshold (%(b)s).",
-                    company=self.name,
+                    company=name,
                     a=rules["bndu_threshold_a"],
                     b=rules["bndu_threshold_b"],
                 )
             )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        defaults = None
+        for vals in vals_list:
+            if any(fname in vals for fname in BNDU_RULE_FIELDS):
+                defaults = defaults or self.default_get(list(BNDU_RULE_FIELDS))
+                self._bndu_validate_rules({**defaults, **vals}, name=vals.get("name"))
+        return super().create(vals_list)
 
     def write(self, vals):
         changed = self.browse()
