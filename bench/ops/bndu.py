@@ -13,10 +13,9 @@
 
 from datetime import timedelta
 
-from odoo import fields
-
 from bench import views
 from bench.registry import operation
+from odoo import fields
 
 OPEN_OPPORTUNITIES = "active AND type = 'opportunity' AND won_status = 'pending'"
 
