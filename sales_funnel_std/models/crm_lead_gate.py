@@ -95,7 +95,7 @@ class CrmLead(models.Model):
             lead.stage_days = (now - since).total_seconds() / 86400.0 if since else 0.0
 
     # ------------------------------------------------------------
-    # ORM
+    # WRITE PIPELINE STEPS (called by crm.lead.create/write, models/crm_lead.py)
     # ------------------------------------------------------------
 
     def _funnel_check_move(self, vals):

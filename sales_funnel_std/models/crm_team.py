@@ -2,9 +2,9 @@ import logging
 
 from odoo import _, api, fields, models, tools
 
-_logger = logging.getLogger(__name__)
+from .crm_lead_gate import MANAGER_GROUP
 
-MANAGER_GROUP = "sales_team.group_sale_manager"
+_logger = logging.getLogger(__name__)
 
 
 class CrmTeam(models.Model):

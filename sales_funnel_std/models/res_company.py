@@ -72,7 +72,10 @@ class ResCompany(models.Model):
             if any(fname in vals for fname in BNDU_RULE_FIELDS):
                 defaults = defaults or self.default_get(list(BNDU_RULE_FIELDS))
                 self._bndu_validate_rules({**defaults, **vals}, name=vals.get("name"))
-        return super().create(vals_list)
+        companies = super().create(vals_list)
+        if any(vals.get("funnel_adopted") for vals in vals_list):
+            self.env.registry.clear_cache()  # crm.team._funnel_adoption
+        return companies
 
     def write(self, vals):
         changed = self.browse()
