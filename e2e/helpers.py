@@ -34,7 +34,11 @@ def kanban_column(page, stage):
 
 
 def drag_card(page, card, column):
-    """Drag ``card`` onto ``column`` with real mouse moves (Odoo's sortable needs them)."""
+    """Drag ``card`` onto ``column`` with real mouse moves (Odoo's sortable needs them).
+
+    The target column is scrolled into view first: a column at the edge of the window
+    makes the kanban scroll sideways during the drag and the drop misses it."""
+    column.locator(".o_kanban_header").scroll_into_view_if_needed()
     card.scroll_into_view_if_needed()
     box = card.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 15)
