@@ -513,3 +513,22 @@ class TestCadenceCounters(CadenceCase):
                 ]
             ),
         )
+
+
+class TestCadenceCaches(CadenceCase):
+    def test_rules_and_main_company_read_without_query(self):
+        """A save that grades a lead costs what vanilla's write + activity_schedule costs:
+        the main company and the rules per grade come from registry caches."""
+        Lead, Policy = self.env["crm.lead"], self.env["crm.grade.policy"]
+        Lead._bndu_default_company()
+        Policy._policies_by_company({self.company.id})
+        with self.assertQueryCount(0):
+            main = Lead._bndu_default_company()
+            rules = Policy._policies_by_company({self.company.id})
+        self.assertEqual(main, self.env["res.company"].search([], order="id", limit=1))
+        self.assertEqual({grade for _company, grade in rules}, {"a", "b", "c"})
+        # a new company's rules are seen at once (the cache is cleared on rule creation)
+        company = self.env["res.company"].create({"name": "Cached Rules Co"})
+        keys = Policy._policies_by_company({company.id})
+        self.assertEqual({key[0] for key in keys}, {company.id})
+        self.assertEqual(len(keys), 3)

@@ -3,9 +3,9 @@ from datetime import datetime, time, timedelta
 
 import pytz
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, frozendict
 
 from .cadence_planner import Rule, Sla
 
@@ -143,7 +143,9 @@ class CrmGradePolicy(models.Model):
         for vals in vals_list:
             self._check_activity_types(vals)
             self._check_delay_vals(vals, vals.get("grade"))
-        return super().create(vals_list)
+        policies = super().create(vals_list)
+        self.env.registry.clear_cache()  # _policy_ids
+        return policies
 
     def write(self, vals):
         self._check_activity_types(vals)
@@ -151,8 +153,15 @@ class CrmGradePolicy(models.Model):
             policy._check_delay_vals(vals, vals.get("grade", policy.grade))
         moved = self.filtered(lambda p: "nurture" in vals and p.nurture != vals["nurture"])
         res = super().write(vals)
+        if "company_id" in vals or "grade" in vals:
+            self.env.registry.clear_cache()  # _policy_ids
         if moved:
             moved._resync_leads()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # _policy_ids
         return res
 
     def _resync_leads(self, chunk=5000):
@@ -220,10 +229,24 @@ class CrmGradePolicy(models.Model):
 
     @api.model
     def _policies_by_company(self, company_ids):
-        """{(company_id, grade): policy} for ``company_ids``, one query."""
+        """{(company_id, grade): policy} for ``company_ids`` (no query: cached ids)."""
         # sudo: rules are configuration the cadence engine must read for any lead
-        policies = self.sudo().search([("company_id", "in", list(company_ids))])
-        return {(policy.company_id.id, policy.grade): policy for policy in policies}
+        Policy = self.sudo()
+        return {
+            key: Policy.browse(policy_id)
+            for key, policy_id in self._policy_ids().items()
+            if key[0] in company_ids
+        }
+
+    @api.model
+    @tools.ormcache()
+    def _policy_ids(self):
+        """``{(company id, grade): policy id}`` of every rule; cached registry-wide,
+        cleared when a rule is created, changed or deleted."""
+        # sudo: configuration, whatever the caller's companies
+        return frozendict(
+            ((policy.company_id.id, policy.grade), policy.id) for policy in self.sudo().search([])
+        )
 
     # ------------------------------------------------------------
     # CADENCE: the rule for the planner, calendar arithmetic

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -193,7 +193,15 @@ class CrmLead(models.Model):
     @api.model
     def _bndu_default_company(self):
         """Rules for leads without company: those of the main (first) company."""
-        return self.env["res.company"].sudo().search([], order="id", limit=1)
+        # sudo: a company's rules, read for any lead; no query (cached id)
+        return self.env["res.company"].sudo().browse(self._bndu_default_company_id())
+
+    @api.model
+    @tools.ormcache()
+    def _bndu_default_company_id(self):
+        """Id of the main (first active) company; cached registry-wide, cleared when a
+        company is archived, restored or deleted (res.company)."""
+        return self.env["res.company"].sudo().search([], order="id", limit=1).id
 
     @api.model
     def _bndu_grade_for(self, total, company):

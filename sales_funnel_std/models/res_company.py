@@ -91,9 +91,15 @@ class ResCompany(models.Model):
                 )
             )
         res = super().write(vals)
-        if "funnel_adopted" in vals:
-            self.env.registry.clear_cache()  # crm.team._funnel_adoption
+        if "funnel_adopted" in vals or "active" in vals:
+            # crm.team._funnel_adoption, crm.lead._bndu_default_company_id
+            self.env.registry.clear_cache()
         if changed:
             # re-grade every lead ruled by these companies, set-based
             self.env["crm.lead"]._bndu_regrade_companies(changed)
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self.env.registry.clear_cache()  # crm.lead._bndu_default_company_id
         return res
