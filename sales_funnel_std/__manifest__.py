@@ -2,7 +2,7 @@
     "name": "Sales Funnel Standard (BNDU playbook)",
     "summary": "BNDU lead qualification, grade-driven follow-up, stage gates, "
     "won-deal handover and funnel analytics for the CRM pipeline",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "sales_funnel_std contributors",
@@ -41,6 +41,10 @@
         "views/project_task_views.xml",
         "wizards/crm_lead_handover_views.xml",
         "views/res_config_settings_handover_views.xml",
+        "security/target_security.xml",
+        "views/crm_funnel_target_views.xml",
+        "wizards/crm_funnel_target_split_views.xml",
+        "report/crm_funnel_target_report.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

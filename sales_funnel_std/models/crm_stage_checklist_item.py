@@ -12,6 +12,7 @@ ITEM_KINDS = [
 ]
 DOCUMENT_ROLES = [
     ("requirements", "Requirements list"),
+    ("proposal", "Proposal"),
     ("minutes", "Negotiation minutes"),
 ]
 # An active checklist item as cached for the gate and the stage entry of leads
@@ -62,8 +63,8 @@ class CrmStageChecklistItem(models.Model):
     required = fields.Boolean(default=True)
     document_role = fields.Selection(
         DOCUMENT_ROLES,
-        help="Named playbook document: the requirements list (客户需求清单) or the "
-        "negotiation minutes (谈判纪要).",
+        help="Named playbook document: the requirements list (客户需求清单), the proposal "
+        "(counted in the proposals-submitted targets) or the negotiation minutes (谈判纪要).",
     )
     needs_confirmation = fields.Boolean(
         "Customer Confirmation",

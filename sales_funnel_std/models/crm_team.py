@@ -20,6 +20,57 @@ class CrmTeam(models.Model):
         "checklists, progress and the Blocked marker show, nothing is refused.",
     )
 
+    # Targets (the current period's team target, for the team's card)
+    funnel_target_id = fields.Many2one(
+        "crm.funnel.target", "Current Target", compute="_compute_funnel_target"
+    )
+    funnel_target_period = fields.Char("Target Period", compute="_compute_funnel_target")
+    funnel_target_revenue = fields.Float("Revenue Target", compute="_compute_funnel_target")
+    funnel_target_revenue_actual = fields.Float("Won Revenue", compute="_compute_funnel_target")
+    funnel_target_progress = fields.Float("Target Progress (%)", compute="_compute_funnel_target")
+
+    # ------------------------------------------------------------
+    # COMPUTE
+    # ------------------------------------------------------------
+
+    def _compute_funnel_target(self):
+        """The team target of the shortest period containing today and its revenue
+        figures: one read of the progress report for all the teams shown."""
+        today = fields.Date.context_today(self)
+        rows = self.env["crm.funnel.target.progress"].search_read(
+            [
+                ("level", "=", "team"),
+                ("team_id", "in", self.ids),
+                ("date_from", "<=", today),
+                ("date_to", ">=", today),
+            ],
+            [
+                "target_id",
+                "team_id",
+                "period_type",
+                "period_label",
+                "metric",
+                "target_value",
+                "actual_value",
+                "progress",
+            ],
+        )
+        period_order = {"month": 0, "quarter": 1, "year": 2}
+        best = {}
+        for row in rows:
+            team_id = row["team_id"][0]
+            key = (period_order[row["period_type"]], row["metric"] != "revenue")
+            if team_id not in best or key < best[team_id][0]:
+                best[team_id] = (key, row)
+        for team in self:
+            row = best.get(team.id, (None, None))[1]
+            team.funnel_target_id = row and row["target_id"][0]
+            team.funnel_target_period = row and row["period_label"]
+            revenue = row and row["metric"] == "revenue"
+            team.funnel_target_revenue = row["target_value"] if revenue else 0.0
+            team.funnel_target_revenue_actual = row["actual_value"] if revenue else 0.0
+            team.funnel_target_progress = (row["progress"] or 0.0) if revenue else 0.0
+
     # ------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------
@@ -95,6 +146,16 @@ class CrmTeam(models.Model):
         )
         for team in todo:
             team.message_post(body=body, message_type="notification", subtype_xmlid="mail.mt_note")
+
+    def action_open_funnel_targets(self):
+        """The targets of this team and its people (from the team's card)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sales_funnel_std.crm_funnel_target_progress_action"
+        )
+        action["domain"] = [("team_id", "=", self.id)]
+        action["context"] = {"search_default_current": 1}
+        return action
 
     @api.model
     def get_funnel_adoption_prompt(self):

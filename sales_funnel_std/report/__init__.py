@@ -1,1 +1,2 @@
 from . import crm_funnel_report
+from . import crm_funnel_target_progress
