@@ -77,7 +77,7 @@ class CrmFunnelTarget(models.Model):
         copy=False,
     )
     agreed_date = fields.Date("Agreed On", readonly=True, copy=False)
-    agreed_by_id = fields.Many2one("res.users", "Agreed By", readonly=True, copy=False)
+    agreed_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     parent_id = fields.Many2one(
         "crm.funnel.target",
         "Part Of",
