@@ -45,6 +45,18 @@ ensure_postgres() {
 }
 
 # --- 2. Odoo tree ----------------------------------------------------------
+# --- 1b. PDF reports ---------------------------------------------------------
+# Odoo prints QWeb PDF reports (the 《销售目标责任书》) with wkhtmltopdf; Chinese text
+# needs a CJK font. Both from Debian.
+ensure_pdf_tools() {
+    if command -v wkhtmltopdf >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then
+        return
+    fi
+    log "installing wkhtmltopdf and fonts-noto-cjk (PDF reports)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq || true
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wkhtmltopdf fonts-noto-cjk >/dev/null
+}
+
 valid_tree() { [ -f "$1/odoo-bin" ] && [ -d "$1/odoo" ] && [ -f "$1/requirements.txt" ]; }
 check_version() {
     grep -Eq "^version_info = \(19, 0" "$1/odoo/release.py" \
@@ -104,6 +116,7 @@ ensure_venv() {
 }
 
 ensure_postgres
+ensure_pdf_tools
 ODOO_ROOT=$(locate_odoo)
 if [ "${ODOO_ROOT#importable:}" != "$ODOO_ROOT" ]; then
     ODOO_ROOT=""

@@ -61,7 +61,8 @@ class TestFunnelXlsx(AnalyticsCase):
     def test_workbook_structure(self):
         book = self._export()
         self.assertEqual(
-            book.sheetnames, ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers"]
+            book.sheetnames,
+            ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets"],
         )
         pipeline = book["Pipeline"]
         header = self._header(pipeline)
@@ -170,7 +171,8 @@ class TestFunnelXlsx(AnalyticsCase):
     @users("sf_manager")
     def test_empty_selection_gives_valid_workbook(self):
         book = self._export(date_from="2099-01-01")
-        self.assertEqual(len(book.sheetnames), 4)
+        self.assertEqual(len(book.sheetnames), 5)
+        self.assertEqual(self._rows(book["Targets"])[0][0], "No target for the selected period.")
         pipeline = book["Pipeline"]
         self.assertEqual(self._header(pipeline)[0], "Opportunity")
         self.assertEqual(

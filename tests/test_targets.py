@@ -3,6 +3,11 @@
 from contextlib import contextmanager
 from datetime import timedelta
 
+import base64
+import io
+
+import openpyxl
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, new_test_user, users
@@ -330,3 +335,32 @@ class TestTargetActuals(TargetCase):
         self.assertIn("Salesperson (signature)", html)
         self.assertIn("Funnel Salesman 1", html)
         self.assertIn("50,000.00", html)
+
+    @users("sf_salesman_1")
+    def test_xlsx_targets_sheet_has_the_user_s_targets_of_the_period(self):
+        wizard = self.env["crm.funnel.export"].create({})
+        wizard.action_export()
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file)))
+        sheet = book["Targets"]
+        header = [cell.value for cell in sheet[1]]
+        rows = [
+            dict(zip(header, row, strict=True))
+            for row in sheet.iter_rows(min_row=2, values_only=True)
+        ]
+        # the team's 7 figures and salesman 1's 7: not salesman 3's, nor team 2's
+        self.assertEqual(len(rows), 14)
+        self.assertEqual({row["Salesperson"] for row in rows}, {None, "Funnel Salesman 1"})
+        revenue = next(
+            row
+            for row in rows
+            if row["Salesperson"] == "Funnel Salesman 1" and row["Figure"] == "Won revenue"
+        )
+        self.assertEqual(revenue["Actual"], 20000)
+        self.assertEqual(revenue["Progress (%)"], 0.4)
+        # a past period has no target
+        wizard = self.env["crm.funnel.export"].create(
+            {"date_from": "2020-01-01", "date_to": "2020-12-31"}
+        )
+        wizard.action_export()
+        book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file)))
+        self.assertEqual(book["Targets"]["A2"].value, "No target for the selected period.")

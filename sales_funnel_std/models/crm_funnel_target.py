@@ -421,7 +421,7 @@ class CrmFunnelTargetLine(models.Model):
         "crm.funnel.target", "Sales Target", required=True, ondelete="cascade", index=True
     )
     sequence = fields.Integer(default=10)
-    metric = fields.Selection(TARGET_METRICS, required=True)
+    metric = fields.Selection(TARGET_METRICS, "Figure", required=True)
     funnel_role = fields.Selection(
         CONVERSION_ROLES,
         "Into Stage",

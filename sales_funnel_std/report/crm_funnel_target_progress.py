@@ -43,7 +43,7 @@ class CrmFunnelTargetProgress(models.Model):
     target_id = fields.Many2one("crm.funnel.target", "Sales Target", readonly=True)
     line_id = fields.Many2one("crm.funnel.target.line", "Target Figure", readonly=True)
     sequence = fields.Integer(readonly=True, aggregator=False)
-    metric = fields.Selection(TARGET_METRICS, readonly=True)
+    metric = fields.Selection(TARGET_METRICS, "Figure", readonly=True)
     funnel_role = fields.Selection(CONVERSION_ROLES, "Into Stage", readonly=True)
     level = fields.Selection(TARGET_LEVELS, readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)

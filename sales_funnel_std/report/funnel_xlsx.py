@@ -26,7 +26,7 @@ from odoo.tools import SQL
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
-SHEETS = ("summary", "pipeline", "followups", "handovers")
+SHEETS = ("summary", "pipeline", "followups", "handovers", "targets")
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -38,12 +38,16 @@ class FunnelXlsxExport:
 
     ``env`` carries the user (rights), language (labels) and timezone (dates).
     ``summary_domain`` is the domain on ``crm.funnel.report`` for the summary figures
-    (defaults to the rows of the selected leads). Use ``build()`` to get the bytes and
+    (defaults to the rows of the selected leads); ``target_domain`` the domain on
+    ``crm.funnel.target.progress`` of the Targets sheet (defaults to the current period). Use ``build()`` to get the bytes and
     ``filename()`` for the file name.
     """
 
-    def __init__(self, env, lead_domain, summary_domain=None, chunk_size=CHUNK_SIZE):
+    def __init__(
+        self, env, lead_domain, summary_domain=None, chunk_size=CHUNK_SIZE, target_domain=None
+    ):
         self.env = env
+        self.target_domain = target_domain
         self.Lead = env["crm.lead"].with_context(active_test=False)
         self.lead_domain = lead_domain
         self.summary_domain = summary_domain
@@ -597,4 +601,75 @@ class FunnelXlsxExport:
         chart.set_legend({"none": True})
         sheet.insert_chart(1, 7, chart, {"x_scale": 1.3, "y_scale": 1.2})
         self.row_counts["summary"] = len(FUNNEL_ROLES)
+        return sheet
+
+    def _write_targets(self, workbook, lead_ids):
+        """Actual vs target of the selection's period (read through the ORM: the user's
+        record rules and field access apply; a few rows per team and person)."""
+        _ = self.env._
+        fmt = self.formats
+        sheet = workbook.add_worksheet(_("Targets"))
+        Progress = self.env["crm.funnel.target.progress"]
+        domain = self.target_domain
+        if domain is None:
+            today = fields.Date.context_today(Progress)
+            domain = [("date_from", "<=", today), ("date_to", ">=", today)]
+        fnames = [
+            "period_label",
+            "level",
+            "team_id",
+            "user_id",
+            "metric",
+            "funnel_role",
+            "target_value",
+            "period_target",
+            "actual_value",
+            "actual_per_week",
+            "progress",
+        ]
+        kinds = {
+            "target_value": "float",
+            "period_target": "float",
+            "actual_value": "float",
+            "actual_per_week": "float",
+            "progress": "percent",
+        }
+        fnames = [
+            fname for fname in fnames if Progress._has_field_access(Progress._fields[fname], "read")
+        ]
+        columns = [
+            Column(
+                Progress._fields[fname]._description_string(self.env),
+                kinds.get(fname, "text"),
+                12 if fname in kinds else 18,
+                None,
+            )
+            for fname in fnames
+        ]
+        self._write_header(sheet, columns)
+        rows = Progress.search_read(domain, fnames, order="date_from, level, team_id, user_id")
+        selections = {
+            fname: dict(Progress._fields[fname]._description_selection(self.env))
+            for fname in ("level", "metric", "funnel_role")
+            if fname in fnames
+        }
+        for row_index, row in enumerate(rows, start=1):
+            for col, fname in enumerate(fnames):
+                value = row[fname]
+                if value is False or value is None:
+                    continue
+                if fname in selections:
+                    sheet.write_string(row_index, col, selections[fname].get(value, value))
+                elif fname in kinds:
+                    number = value / 100.0 if kinds[fname] == "percent" else value
+                    sheet.write_number(row_index, col, number, fmt[kinds[fname]])
+                elif isinstance(value, (list, tuple)):
+                    sheet.write_string(row_index, col, value[1])
+                else:
+                    sheet.write_string(row_index, col, str(value))
+        if rows:
+            sheet.autofilter(0, 0, len(rows), len(columns) - 1)
+        else:
+            sheet.write_string(1, 0, _("No target for the selected period."), fmt["note"])
+        self.row_counts["targets"] = len(rows)
         return sheet

@@ -95,10 +95,27 @@ class CrmFunnelExport(models.TransientModel):
             domain += [("bndu_grade", "in", grades)]
         return domain
 
+    def _target_domain(self):
+        """Domain on ``crm.funnel.target.progress``: the targets of the filters' teams and
+        people whose period overlaps the filters' dates (today's period without dates)."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        domain = [
+            ("date_from", "<=", self.date_to or (today if not self.date_from else "9999-12-31")),
+            ("date_to", ">=", self.date_from or (today if not self.date_to else "0001-01-01")),
+        ]
+        if self.team_ids:
+            domain += [("team_id", "in", self.team_ids.ids)]
+        if self.user_ids:
+            domain += [("user_id", "in", self.user_ids.ids)]
+        return domain
+
     def _build_workbook(self):
         """Write the workbook for the current filters; return ``(filename, bytes)``."""
         self.ensure_one()
-        exporter = FunnelXlsxExport(self.env, self._lead_domain())
+        exporter = FunnelXlsxExport(
+            self.env, self._lead_domain(), target_domain=self._target_domain()
+        )
         return exporter.filename(), exporter.build()
 
     # ------------------------------------------------------------
