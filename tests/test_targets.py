@@ -298,9 +298,10 @@ class TestTargetActuals(TargetCase):
                 ("lead_create_date", ">=", target.date_from),
                 ("lead_create_date", "<", target.date_to + timedelta(days=1)),
             ],
-            aggregates=["conversion_rate:avg", "__count"],
+            aggregates=["conversion_rate:avg", "__count", "conversion_target:avg"],
         )
-        expected, count = groups[0]
+        expected, count, target_there = groups[0]
+        self.assertEqual(target_there, 30.0, "the team's target shows in Funnel Analysis")
         self.assertEqual(count, 4)
         self.assertAlmostEqual(expected, 50.0, 2)  # the two won leads of the four
         actual = self._progress(target)[("conversion", "qualification")].actual_value

@@ -62,6 +62,14 @@ class CrmFunnelReport(models.Model):
         digits=(16, 1),
         help="Total days of the lead's closed stays in this stage (average in groups).",
     )
+    conversion_target = fields.Float(
+        "Conversion Target (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="The conversion target into this stage of the lead's team (else its company) "
+        "for the period the lead was created in (Sales → Targets).",
+    )
     date_reached = fields.Datetime(
         "Stage Reached On",
         readonly=True,
@@ -147,6 +155,21 @@ class CrmFunnelReport(models.Model):
                            SUM(days) FILTER (WHERE closed) AS days
                       FROM stays GROUP BY lead_id, rank
                 ),
+                conv_targets AS (
+                    -- conversion targets per month of their period; the shortest period
+                    -- wins (a month's target over its quarter's and its year's)
+                    SELECT DISTINCT ON (t.level, t.team_id, t.company_id, tl.funnel_role,
+                                        month.day)
+                           t.level, t.team_id, t.company_id, tl.funnel_role AS role,
+                           month.day::date AS month, tl.target_value
+                      FROM crm_funnel_target_line tl
+                      JOIN crm_funnel_target t ON t.id = tl.target_id
+                     CROSS JOIN LATERAL generate_series(
+                           t.date_from, t.date_to, interval '1 month') AS month(day)
+                     WHERE tl.metric = 'conversion' AND t.level IN ('team', 'company')
+                     ORDER BY t.level, t.team_id, t.company_id, tl.funnel_role, month.day,
+                              t.date_to - t.date_from
+                ),
                 lead_max AS (
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
                       FROM per_stage GROUP BY lead_id
@@ -163,6 +186,7 @@ class CrmFunnelReport(models.Model):
                        CASE WHEN m.max_rank >= r.rank AND l.won_status = 'won' THEN 1 ELSE 0
                        END AS won_count,
                        sd.days AS days_in_stage,
+                       COALESCE(tt.target_value, ct.target_value) AS conversion_target,
                        %(pick_date)s AS date_reached,
                        l.create_date AS lead_create_date,
                        l.user_id, l.team_id, l.company_id,
@@ -173,6 +197,13 @@ class CrmFunnelReport(models.Model):
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
                   LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
                   LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                  LEFT JOIN conv_targets tt
+                         ON tt.level = 'team' AND tt.team_id = l.team_id AND tt.role = r.role
+                        AND tt.month = date_trunc('month', l.create_date)::date
+                  LEFT JOIN conv_targets ct
+                         ON ct.level = 'company' AND ct.company_id = l.company_id
+                        AND ct.role = r.role
+                        AND ct.month = date_trunc('month', l.create_date)::date
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )
