@@ -144,4 +144,21 @@ check(
 prompt = env["crm.team"].with_user(users["manager"]).get_funnel_adoption_prompt()
 check("the manager is offered to adopt it", bool(prompt) and "Pre-Sales" in prompt["message"])
 
+# targets (playbook 002 阶段一): company quarter → team month → people, with progress
+Target = env["crm.funnel.target"]
+direct = ref("crm_funnel_target_direct_demo")
+check("company, team and person targets", set(Target.search([]).mapped("level")) == {
+    "company", "team", "user"})
+check("Direct Sales split over its two people", len(direct.child_ids) == 2)
+check(
+    "Emma's target agreed",
+    direct.child_ids.filtered(lambda t: t.user_id == users["salesman1"]).state == "agreed",
+)
+progress = env["crm.funnel.target.progress"].search([("target_id", "=", direct.id)])
+check(
+    "the team's target shows progress",
+    any(row.actual_value > 0 for row in progress),
+    str([(row.metric, row.actual_value) for row in progress]),
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -185,3 +185,19 @@ class CrmFunnelDemo(models.AbstractModel):
             )
         self.env.invalidate_all()
         return True
+
+    @api.model
+    def _demo_targets(self, team_targets, agree_users):
+        """Split the demo teams' targets evenly over their members and agree the
+        targets of ``agree_users`` (xml ids), as the demo sales manager would."""
+        manager = self.env.ref("sales_funnel_std.user_manager_demo")
+        Target = self.env["crm.funnel.target"].with_user(manager)
+        agreed = self.env["res.users"]
+        for xmlid in agree_users:
+            agreed |= self.env.ref(xmlid)
+        for xmlid in team_targets:
+            target = Target.browse(self.env.ref(xmlid).id)
+            team = target.team_id
+            people = target._split({user: 1.0 for user in team.member_ids})
+            people.filtered(lambda person: person.user_id in agreed).action_agree()
+        return True
