@@ -121,5 +121,20 @@ for index in range(4):
 env["crm.team"].create(
     {"name": "E2E Advisory Team", "user_id": manager.id, "funnel_adopted": False}
 )
+# 6. targets: the team's month, split over its two salesmen (the deal above is not won yet;
+#    the funnel leads count as new leads)
+team_target = env["crm.funnel.target"].create(
+    {
+        "level": "team",
+        "team_id": team.id,
+        "period_type": "month",
+        "line_ids": [
+            (0, 0, {"metric": "revenue", "target_value": 200000}),
+            (0, 0, {"metric": "new_leads", "target_value": 20}),
+            (0, 0, {"metric": "followups", "target_value": 10}),
+        ],
+    }
+)
+team_target.with_user(manager)._split({salesman: 1.0, salesman_zh: 1.0})
 env.cr.commit()
 print("e2e data ready")
