@@ -1,10 +1,9 @@
 """Targets company → team → person and actual versus target (playbook 002 阶段一, 000)."""
 
-from contextlib import contextmanager
-from datetime import timedelta
-
 import base64
 import io
+from contextlib import contextmanager
+from datetime import timedelta
 
 import openpyxl
 

@@ -198,6 +198,6 @@ class CrmFunnelDemo(models.AbstractModel):
         for xmlid in team_targets:
             target = Target.browse(self.env.ref(xmlid).id)
             team = target.team_id
-            people = target._split({user: 1.0 for user in team.member_ids})
+            people = target._split(dict.fromkeys(team.member_ids, 1.0))
             people.filtered(lambda person: person.user_id in agreed).action_agree()
         return True
