@@ -39,8 +39,8 @@ class FunnelXlsxExport:
     ``env`` carries the user (rights), language (labels) and timezone (dates).
     ``summary_domain`` is the domain on ``crm.funnel.report`` for the summary figures
     (defaults to the rows of the selected leads); ``target_domain`` the domain on
-    ``crm.funnel.target.progress`` of the Targets sheet (defaults to the current period). Use ``build()`` to get the bytes and
-    ``filename()`` for the file name.
+    ``crm.funnel.target.progress`` of the Targets sheet (defaults to the current period).
+    Use ``build()`` to get the bytes and ``filename()`` for the file name.
     """
 
     def __init__(
