@@ -147,8 +147,10 @@ check("the manager is offered to adopt it", bool(prompt) and "Pre-Sales" in prom
 # targets (playbook 002 阶段一): company quarter → team month → people, with progress
 Target = env["crm.funnel.target"]
 direct = ref("crm_funnel_target_direct_demo")
-check("company, team and person targets", set(Target.search([]).mapped("level")) == {
-    "company", "team", "user"})
+check(
+    "company, team and person targets",
+    set(Target.search([]).mapped("level")) == {"company", "team", "user"},
+)
 check("Direct Sales split over its two people", len(direct.child_ids) == 2)
 check(
     "Emma's target agreed",
