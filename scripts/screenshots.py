@@ -131,6 +131,14 @@ def main():
         manager.wait_for_selector(".o_graph_renderer canvas")
         shot(manager, "funnel_analysis")
 
+        # targets (issue 15): actual vs target of this period, and a signed-off agreement
+        manager.goto("/odoo/action-sales_funnel_std.crm_funnel_target_progress_action")
+        manager.wait_for_selector(".o_list_renderer .o_data_row")
+        shot(manager, "targets")
+        manager.goto("/odoo/action-crm.crm_team_action_pipeline")
+        expect(manager.locator(".o_funnel_team_target").first).to_be_visible()
+        shot(manager, "team_targets")
+
         admin = login(browser, "admin")
         admin.goto("/odoo/action-crm.crm_config_settings_action")
         block = admin.locator(".o_settings_container", has_text="Criterion Weights").first
@@ -143,6 +151,13 @@ def main():
 
         salesman_zh = login(browser, "salesman2", locale="zh-CN")
         pipeline(salesman_zh, "pipeline_zh_CN", all_leads=False)
+        # 张伟's 《销售目标责任书》, in his language (the HTML of the PDF report)
+        target_ids = rpc(
+            salesman_zh, "crm.funnel.target", "search", [[["level", "=", "user"]]], {"limit": 1}
+        )
+        salesman_zh.goto(f"/report/html/sales_funnel_std.report_target_agreement/{target_ids[0]}")
+        salesman_zh.wait_for_selector(".o_funnel_target_agreement")
+        shot(salesman_zh, "target_agreement_zh_CN")
         browser.close()
     return 0
 
