@@ -73,15 +73,29 @@ class CrmFunnelTargetProgress(models.Model):
 
     @api.model
     def _facts_sql(self):
-        """``(metric, company_id, team_id, user_id, day, value)`` rows, aggregated per day."""
+        """``(metric, company_id, team_id, user_id, day, value)`` rows, aggregated per day,
+        of the days between ``bounds.lo`` and ``bounds.hi`` (a CTE of the view)."""
         return SQL(
             """
             SELECT metric, company_id, team_id, user_id, day, SUM(value) AS value FROM (
-                SELECT 'revenue' AS metric, l.company_id, l.team_id, l.user_id,
-                       l.date_closed::date AS day, l.expected_revenue AS value
+                -- one scan of the leads for the won revenue and the new leads
+                SELECT v.metric, l.company_id, l.team_id, l.user_id, v.day, v.value
                   FROM crm_lead l
-                 WHERE l.won_status = 'won' AND l.active AND l.date_closed IS NOT NULL
+                 CROSS JOIN LATERAL (VALUES
+                       ('revenue',
+                        CASE WHEN l.won_status = 'won' AND l.active
+                             THEN l.date_closed::date END,
+                        l.expected_revenue),
+                       ('new_leads',
+                        CASE WHEN l.active OR l.won_status = 'lost'
+                             THEN l.create_date::date END,
+                        1.0)
+                 ) AS v(metric, day, value)
+                 WHERE v.day IS NOT NULL
+                   AND (l.create_date >= (SELECT lo FROM bounds)
+                        OR l.date_closed >= (SELECT lo FROM bounds))
                 UNION ALL
+                -- a customer is new in the period of their first won deal ever
                 SELECT 'new_customers', c.company_id, c.team_id, c.user_id, c.day, 1 FROM (
                     SELECT DISTINCT ON (l.partner_id) l.company_id, l.team_id, l.user_id,
                            l.date_closed::date AS day
@@ -91,12 +105,9 @@ class CrmFunnelTargetProgress(models.Model):
                      ORDER BY l.partner_id, l.date_closed, l.id
                 ) c
                 UNION ALL
-                SELECT 'new_leads', l.company_id, l.team_id, l.user_id, l.create_date::date, 1
-                  FROM crm_lead l
-                 WHERE l.active OR l.won_status = 'lost'
-                UNION ALL
                 SELECT 'followups', f.company_id, f.team_id, f.user_id, f.date::date, 1
                   FROM crm_lead_followup f
+                 WHERE f.date >= (SELECT lo FROM bounds)
                 UNION ALL
                 SELECT 'first_visits', v.company_id, v.team_id, v.user_id, v.day, 1 FROM (
                     SELECT DISTINCT ON (f.lead_id) f.company_id, f.team_id, f.user_id,
@@ -105,33 +116,49 @@ class CrmFunnelTargetProgress(models.Model):
                      ORDER BY f.lead_id, f.date, f.id
                 ) v
                 UNION ALL
-                SELECT 'proposals', l.company_id, l.team_id, l.user_id,
-                       cl.done_date::date, 1
+                SELECT 'proposals', l.company_id, l.team_id, l.user_id, cl.done_date::date, 1
                   FROM crm_lead_checklist_line cl
                   JOIN crm_lead l ON l.id = cl.lead_id
-                 WHERE cl.is_done AND cl.document_role = 'proposal' AND cl.done_date IS NOT NULL
+                 WHERE cl.is_done AND cl.document_role = 'proposal'
+                   AND cl.done_date >= (SELECT lo FROM bounds)
             ) facts
+            WHERE day BETWEEN (SELECT lo FROM bounds) AND (SELECT hi FROM bounds)
             GROUP BY metric, company_id, team_id, user_id, day
             """
         )
 
     @api.model
     def _conversion_sql(self):
-        """``(company_id, team_id, user_id, day, max_rank, leads)``: leads of Funnel
-        Analysis per creation day and highest standard stage reached."""
-        stage_rank, stays = self.env["crm.funnel.report"]._funnel_stays_sql()
+        """``(company_id, team_id, user_id, day, max_rank, leads)``: the leads of Funnel
+        Analysis created between the conversion targets' bounds (``conv_bounds``, a CTE of
+        the view) per creation day and highest standard stage reached (current stage or
+        stage history, as ``crm.funnel.report``)."""
+        stage_rank, _stays = self.env["crm.funnel.report"]._funnel_stays_sql()
         return SQL(
             """
-            WITH stage_rank AS (%(stage_rank)s), stays AS (%(stays)s)
-            SELECT l.company_id, l.team_id, l.user_id, l.create_date::date AS day,
-                   m.max_rank, COUNT(*) AS leads
-              FROM (SELECT lead_id, MAX(rank) AS max_rank FROM stays GROUP BY lead_id) m
-              JOIN crm_lead l ON l.id = m.lead_id
-             WHERE l.active OR l.won_status = 'lost'
+            WITH stage_rank AS (%(stage_rank)s),
+            created AS (
+                SELECT l.id, l.company_id, l.team_id, l.user_id, l.create_date::date AS day,
+                       cur.rank AS cur_rank
+                  FROM crm_lead l
+                  LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
+                 WHERE (l.active OR l.won_status = 'lost')
+                   AND l.create_date >= (SELECT lo FROM conv_bounds)
+                   AND l.create_date < (SELECT hi FROM conv_bounds) + 1
+            )
+            SELECT c.company_id, c.team_id, c.user_id, c.day,
+                   GREATEST(c.cur_rank, h.max_rank) AS max_rank, COUNT(*) AS leads
+              FROM created c
+              LEFT JOIN LATERAL (
+                    SELECT MAX(sr.rank) AS max_rank
+                      FROM crm_lead_stage_history hist
+                      JOIN stage_rank sr ON sr.stage_id = hist.stage_id
+                     WHERE hist.lead_id = c.id
+              ) h ON TRUE
+             WHERE GREATEST(c.cur_rank, h.max_rank) IS NOT NULL
              GROUP BY 1, 2, 3, 4, 5
             """,
             stage_rank=stage_rank,
-            stays=stays,
         )
 
     def init(self):
@@ -152,7 +179,8 @@ class CrmFunnelTargetProgress(models.Model):
                       FROM crm_funnel_target_line tl
                       JOIN crm_funnel_target t ON t.id = tl.target_id
                 ),
-                facts AS (%(facts)s),
+                bounds AS (SELECT MIN(date_from) AS lo, MAX(date_to) AS hi FROM lines),
+                facts AS MATERIALIZED (%(facts)s),
                 matched AS (
                     SELECT ln.id, f.value FROM lines ln JOIN facts f
                         ON ln.level = 'company' AND f.metric = ln.metric
@@ -169,23 +197,35 @@ class CrmFunnelTargetProgress(models.Model):
                        AND f.day BETWEEN ln.date_from AND ln.date_to
                 ),
                 totals AS (SELECT id, SUM(value) AS actual FROM matched GROUP BY id),
-                conv AS (%(conversion)s),
-                rates AS (
-                    SELECT ln.id,
-                           100.0 * SUM(c.leads) FILTER (WHERE c.max_rank >= r.rank)
-                           / NULLIF(SUM(c.leads) FILTER (WHERE c.max_rank >= r.rank - 1), 0)
-                           AS rate
-                      FROM lines ln
+                conv_lines AS (
+                    SELECT ln.*, r.rank FROM lines ln
                       JOIN (VALUES %(ranks)s) AS r(role, rank) ON r.role = ln.funnel_role
-                      JOIN conv c
-                        ON c.day BETWEEN ln.date_from AND ln.date_to
-                       AND CASE ln.level
-                               WHEN 'company' THEN c.company_id = ln.company_id
-                               WHEN 'team' THEN c.team_id = ln.team_id
-                               ELSE c.user_id = ln.user_id AND c.company_id = ln.company_id
-                           END
                      WHERE ln.metric = 'conversion'
-                     GROUP BY ln.id
+                ),
+                conv_bounds AS (
+                    SELECT MIN(date_from) AS lo, MAX(date_to) AS hi FROM conv_lines
+                ),
+                conv AS MATERIALIZED (%(conversion)s),
+                conv_matched AS (
+                    SELECT ln.id, ln.rank, c.max_rank, c.leads FROM conv_lines ln JOIN conv c
+                        ON ln.level = 'company' AND c.company_id = ln.company_id
+                       AND c.day BETWEEN ln.date_from AND ln.date_to
+                    UNION ALL
+                    SELECT ln.id, ln.rank, c.max_rank, c.leads FROM conv_lines ln JOIN conv c
+                        ON ln.level = 'team' AND c.team_id = ln.team_id
+                       AND c.day BETWEEN ln.date_from AND ln.date_to
+                    UNION ALL
+                    SELECT ln.id, ln.rank, c.max_rank, c.leads FROM conv_lines ln JOIN conv c
+                        ON ln.level = 'user' AND c.user_id = ln.user_id
+                       AND c.company_id = ln.company_id
+                       AND c.day BETWEEN ln.date_from AND ln.date_to
+                ),
+                rates AS (
+                    SELECT id,
+                           100.0 * SUM(leads) FILTER (WHERE max_rank >= rank)
+                           / NULLIF(SUM(leads) FILTER (WHERE max_rank >= rank - 1), 0) AS rate
+                      FROM conv_matched
+                     GROUP BY id
                 ),
                 figures AS (
                     SELECT ln.*,
