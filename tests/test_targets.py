@@ -364,3 +364,16 @@ class TestTargetActuals(TargetCase):
         wizard.action_export()
         book = openpyxl.load_workbook(io.BytesIO(base64.b64decode(wizard.xlsx_file)))
         self.assertEqual(book["Targets"]["A2"].value, "No target for the selected period.")
+
+    def test_agreement_pdf_is_in_the_salesperson_s_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.user_salesman_1.lang = "zh_CN"
+        report = self.env.ref("sales_funnel_std.crm_funnel_target_agreement_report")
+        html = report.with_user(self.user_manager)._render_qweb_html(
+            report.report_name, self.person_1.ids
+        )[0].decode()
+        self.assertIn("销售目标责任书", html)
+        self.assertIn("销售主管（签字）", html)
+        self.assertIn("销售人员（签字）", html)
+        self.assertIn("成交金额", html)
+        self.assertNotIn("Sales Target Agreement", html)
