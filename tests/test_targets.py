@@ -4,6 +4,7 @@ import base64
 import io
 from contextlib import contextmanager
 from datetime import timedelta
+from operator import itemgetter
 
 import openpyxl
 
@@ -314,6 +315,19 @@ class TestTargetActuals(TargetCase):
         self.assertEqual(team.funnel_target_progress, 25.0)
         self.assertEqual(self.team_2.funnel_target_revenue_actual, 7000)
 
+    def test_figures_of_some_targets_equal_the_report(self):
+        Progress = self.env["crm.funnel.target.progress"]
+        domain = [("id", "in", (self.person_1 | self.company_target).ids)]
+        rows = Progress._read_figures(domain)
+        report = Progress.search_read(
+            [("target_id", "in", (self.person_1 | self.company_target).ids)]
+        )
+        self.assertEqual(len(rows), 8)
+        key = itemgetter("id")
+        for row, expected in zip(sorted(rows, key=key), sorted(report, key=key), strict=True):
+            self.assertEqual(row["actual_value"], expected["actual_value"])
+            self.assertEqual(row["progress"], expected["progress"])
+
     def test_actuals_cost_the_same_queries_for_one_or_all_targets(self):
         Progress = self.env["crm.funnel.target.progress"]
         Progress.search_read([("target_id", "=", self.person_1.id)], ["actual_value"])
@@ -369,9 +383,11 @@ class TestTargetActuals(TargetCase):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.user_salesman_1.lang = "zh_CN"
         report = self.env.ref("sales_funnel_std.crm_funnel_target_agreement_report")
-        html = report.with_user(self.user_manager)._render_qweb_html(
-            report.report_name, self.person_1.ids
-        )[0].decode()
+        html = (
+            report.with_user(self.user_manager)
+            ._render_qweb_html(report.report_name, self.person_1.ids)[0]
+            .decode()
+        )
         self.assertIn("销售目标责任书", html)
         self.assertIn("销售主管（签字）", html)
         self.assertIn("销售人员（签字）", html)

@@ -34,37 +34,28 @@ class CrmTeam(models.Model):
     # ------------------------------------------------------------
 
     def _compute_funnel_target(self):
-        """The team target of the shortest period containing today and its revenue
-        figures: one read of the progress report for all the teams shown."""
+        """The revenue figure of the team's targets of the shortest period containing
+        today (any figure when none has revenue): one query for all the teams shown, over
+        this period's facts only."""
         today = fields.Date.context_today(self)
-        rows = self.env["crm.funnel.target.progress"].search_read(
+        rows = self.env["crm.funnel.target.progress"]._read_figures(
             [
                 ("level", "=", "team"),
-                ("team_id", "in", self.ids),
+                ("team_id", "in", self._origin.ids),
                 ("date_from", "<=", today),
                 ("date_to", ">=", today),
-            ],
-            [
-                "target_id",
-                "team_id",
-                "period_type",
-                "period_label",
-                "metric",
-                "target_value",
-                "actual_value",
-                "progress",
-            ],
+            ]
         )
         period_order = {"month": 0, "quarter": 1, "year": 2}
         best = {}
         for row in rows:
-            team_id = row["team_id"][0]
-            key = (period_order[row["period_type"]], row["metric"] != "revenue")
+            team_id = row["team_id"]
+            key = (row["metric"] != "revenue", period_order[row["period_type"]])
             if team_id not in best or key < best[team_id][0]:
                 best[team_id] = (key, row)
         for team in self:
-            row = best.get(team.id, (None, None))[1]
-            team.funnel_target_id = row and row["target_id"][0]
+            row = best.get(team._origin.id, (None, None))[1]
+            team.funnel_target_id = row and row["target_id"]
             team.funnel_target_period = row and row["period_label"]
             revenue = row and row["metric"] == "revenue"
             team.funnel_target_revenue = row["target_value"] if revenue else 0.0
