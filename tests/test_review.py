@@ -260,9 +260,13 @@ class TestReviewAccess(ReviewCase):
         self._make_won(other)
         review = self._review(user=self.user_manager)
         review = review.with_context(allowed_company_ids=self.company.ids)
-        self.assertEqual(self._grades(review._review_values())["a"][:2], (3, 5))
+        values = review._review_values()
+        self.assertEqual(self._grades(values)["a"][:2], (3, 5))
+        self.assertNotIn(self.user_manager.id, self._people(values))
         review = review.with_context(allowed_company_ids=(self.company | self.company_2).ids)
-        self.assertEqual(self._grades(review._review_values())["a"][:2], (4, 6))
+        values = review._review_values()
+        self.assertEqual(self._grades(values)["a"][:2], (4, 6))
+        self.assertEqual(self._people(values)[self.user_manager.id]["won_deals"]["actual"], 1)
 
 
 class TestReviewPerformance(ReviewCase):

@@ -5,7 +5,6 @@ from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
 
 from .crm_funnel_target import WEEKLY_METRICS
-from .crm_lead import GRADES
 from .crm_lead_gate import MANAGER_GROUP
 from .crm_stage import FUNNEL_ROLES
 
@@ -47,7 +46,7 @@ class CrmFunnelReview(models.TransientModel):
     date_from = fields.Date("From", required=True, default=lambda self: self._default_week()[0])
     date_to = fields.Date("To", required=True, default=lambda self: self._default_week()[1])
     team_id = fields.Many2one("crm.team", "Sales Team")
-    summary_html = fields.Html("Summary", compute="_compute_summary_html", sanitize=False)
+    summary_html = fields.Html("Review Figures", compute="_compute_summary_html", sanitize=False)
 
     _check_dates = models.Constraint(
         "CHECK(date_from <= date_to)", "The review period must end after it starts."
@@ -155,7 +154,7 @@ class CrmFunnelReview(models.TransientModel):
         counts = defaultdict(int)
         for grade, status, count in groups:
             counts[grade, status] = count
-        labels = dict(GRADES)
+        labels = dict(self.env["crm.lead"]._fields["bndu_grade"]._description_selection(self.env))
         rows = []
         for grade in REVIEW_GRADES:
             won, lost = counts[grade, "won"], counts[grade, "lost"]
@@ -189,7 +188,8 @@ class CrmFunnelReview(models.TransientModel):
         for stage, reason, count in groups:
             by_role[stage.funnel_role or False][reason] += count
         total = sum(sum(reasons.values()) for reasons in by_role.values())
-        roles = [(role, label) for role, label in FUNNEL_ROLES if role != "won"]
+        labels = dict(self.env["crm.stage"]._fields["funnel_role"]._description_selection(self.env))
+        roles = [(role, labels[role]) for role, _label in FUNNEL_ROLES if role != "won"]
         if False in by_role:
             roles.append((False, _("Other stages")))
         rows = []
