@@ -122,6 +122,7 @@ class TestReviewFigures(ReviewCase):
         self.assertEqual(review.date_from.weekday(), 0)
         self.assertEqual(review.date_to - review.date_from, timedelta(days=6))
         self.assertTrue(review.date_from <= today <= review.date_to)
+        self.assertEqual(review.display_name, "Weekly Review")
 
     @users("sf_manager")
     def test_grade_conversion(self):

@@ -63,6 +63,11 @@ class CrmFunnelReview(models.TransientModel):
     # COMPUTE
     # ------------------------------------------------------------
 
+    @api.depends("date_from", "date_to")
+    def _compute_display_name(self):
+        for review in self:
+            review.display_name = _("Weekly Review")
+
     @api.depends("date_from", "date_to", "team_id")
     @api.depends_context("uid", "allowed_company_ids", "lang")
     def _compute_summary_html(self):
