@@ -45,6 +45,8 @@
         "views/crm_funnel_target_views.xml",
         "wizards/crm_funnel_target_split_views.xml",
         "report/crm_funnel_target_report.xml",
+        "data/crm_funnel_review_templates.xml",
+        "views/crm_funnel_review_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

@@ -1,5 +1,6 @@
 from . import (
     crm_funnel_demo,
+    crm_funnel_review,
     crm_funnel_target,
     crm_grade_policy,
     crm_handover_task_template,
