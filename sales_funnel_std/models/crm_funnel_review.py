@@ -1,4 +1,5 @@
 from collections import defaultdict
+from types import SimpleNamespace
 from datetime import datetime, time, timedelta
 
 from odoo import _, api, fields, models
@@ -13,16 +14,6 @@ REVIEW_GRADES = ("a", "b", "c")
 PERSON_METRICS = ("new_leads", "followups", "first_visits", "proposals", "won_deals", "revenue")
 # the shortest target period is the one shown when several contain the week
 PERIOD_ORDER = {"month": 0, "quarter": 1, "year": 2}
-PROGRESS_FIELDS = [
-    "user_id",
-    "metric",
-    "target_value",
-    "period_type",
-    "period_label",
-    "progress",
-    "date_from",
-    "date_to",
-]
 
 
 def _percent(part, whole):
@@ -238,7 +229,8 @@ class CrmFunnelReview(models.TransientModel):
             conditions.append(SQL("f.user_id = %s", self.env.uid))
         query = SQL(
             """
-            WITH facts AS (%(facts)s)
+            WITH bounds AS (SELECT %(date_from)s::date AS lo, %(date_to)s::date AS hi),
+            facts AS (%(facts)s)
             SELECT f.user_id, f.metric, SUM(f.value) AS value FROM (
                 SELECT metric, company_id, team_id, user_id, day, value FROM facts
                 UNION ALL
@@ -251,6 +243,8 @@ class CrmFunnelReview(models.TransientModel):
             GROUP BY f.user_id, f.metric
             """,
             facts=self.env["crm.funnel.target.progress"]._facts_sql(),
+            date_from=self.date_from,
+            date_to=self.date_to,
             where=SQL(" AND ").join(conditions),
         )
         facts = defaultdict(dict)
@@ -263,7 +257,6 @@ class CrmFunnelReview(models.TransientModel):
         overlapping the review, the shortest period first (month, quarter, year)."""
         domain = [
             ("level", "=", "user"),
-            ("metric", "in", (*WEEKLY_METRICS, "revenue")),
             ("date_from", "<=", self.date_to),
             ("date_to", ">=", self.date_from),
             ("company_id", "in", self.env.companies.ids),
@@ -272,15 +265,16 @@ class CrmFunnelReview(models.TransientModel):
             domain.append(("team_id", "=", self.team_id.id))
         if not self._is_manager():
             domain.append(("user_id", "=", self.env.uid))
-        rows = self.env["crm.funnel.target.progress"].search_fetch(
-            domain,
-            PROGRESS_FIELDS,
-        )
+        # the figures of these targets only (not the whole Actual vs Target view)
+        rows = [
+            SimpleNamespace(**row)
+            for row in self.env["crm.funnel.target.progress"]._read_figures(domain)
+            if row["metric"] in (*WEEKLY_METRICS, "revenue")
+        ]
+        rows.sort(key=lambda r: (r.date_from > self.date_from, PERIOD_ORDER.get(r.period_type, 9)))
         targets = {}
-        for row in rows.sorted(
-            lambda r: (r.date_from > self.date_from, PERIOD_ORDER.get(r.period_type, 9))
-        ):
-            targets.setdefault((row.user_id.id, row.metric), row)
+        for row in rows:
+            targets.setdefault((row.user_id, row.metric), row)
         return targets
 
     def _person_rows(self):
