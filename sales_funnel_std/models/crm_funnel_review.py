@@ -1,6 +1,6 @@
 from collections import defaultdict
-from types import SimpleNamespace
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL, format_amount, format_date
