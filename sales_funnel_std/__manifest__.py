@@ -41,6 +41,9 @@
         "views/project_task_views.xml",
         "wizards/crm_lead_handover_views.xml",
         "views/res_config_settings_handover_views.xml",
+        "security/screening_security.xml",
+        "data/crm_screening_data.xml",
+        "views/crm_screening_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

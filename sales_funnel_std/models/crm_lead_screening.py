@@ -1,0 +1,372 @@
+from datetime import datetime, time, timedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from .crm_screening_rule import SCREENING_RESULTS
+
+COMPANY_SIZES = [
+    ("small", "Revenue under 10 million"),
+    ("medium", "Revenue 10 – 50 million"),
+    ("large", "Revenue 50 million or more"),
+]
+BUDGET_RANGES = [
+    ("lt_100k", "Under 100k"),
+    ("100k_500k", "100k – 500k"),
+    ("500k_1m", "500k – 1M"),
+    ("gte_1m", "1M or more"),
+]
+FIRST_TOUCH_STATES = [("pending", "Pending"), ("met", "Met"), ("breached", "Breached")]
+# Lead fields the preset criteria usually look at: a change of one of them re-suggests
+# the screening result (rules may use other fields; saving a rule re-screens every lead
+# not confirmed yet).
+SCREENING_DEPENDS = (
+    "industry_id",
+    "funnel_company_size",
+    "funnel_budget_range",
+    "bndu_budget",
+    "bndu_need",
+    "bndu_decision",
+    "bndu_urgency",
+    "name",
+    "email_from",
+    "phone",
+    "partner_id",
+    "country_id",
+    "state_id",
+    "source_id",
+    "company_id",
+)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # Lead profile (003 (一)): urgency and decision-maker come from the BNDU scores
+    industry_id = fields.Many2one(
+        "res.partner.industry",
+        "Industry",
+        compute="_compute_industry_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+    )
+    funnel_company_size = fields.Selection(COMPANY_SIZES, "Company Size", tracking=True)
+    funnel_budget_range = fields.Selection(BUDGET_RANGES, "Budget Range", tracking=True)
+    source_priority = fields.Integer(
+        "Source Priority",
+        related="source_id.funnel_priority",
+        store=True,
+        index=True,
+        help="Priority of the lead's source channel: 1 is the highest (referral).",
+    )
+
+    # Screening: suggestion from the rules, result confirmed by the rep
+    screening_rule_id = fields.Many2one(
+        "crm.screening.rule",
+        "Matching Screening Rule",
+        compute="_compute_screening_suggestion",
+        store=True,
+        ondelete="set null",
+    )
+    screening_suggestion = fields.Selection(
+        SCREENING_RESULTS,
+        "Suggested Screening",
+        compute="_compute_screening_suggestion",
+        store=True,
+        help="Result of the first screening rule matching the lead; Normal when none does.",
+    )
+    screening_result = fields.Selection(
+        SCREENING_RESULTS,
+        "Screening",
+        compute="_compute_screening_result",
+        store=True,
+        readonly=False,
+        index=True,
+        tracking=True,
+        help="High potential: matches the core customer profile; Normal: partial match; "
+        "Invalid: clearly not a customer (closed as not followed up for now). Follows the "
+        "suggestion until a salesperson confirms it.",
+    )
+    screening_date = fields.Datetime("Screened On", readonly=True, copy=False)
+    screening_user_id = fields.Many2one("res.users", "Screened By", readonly=True, copy=False)
+
+    # Intake timeliness (001: entered within 1 working day; 003: first touch within 24 h)
+    funnel_capture_date = fields.Datetime(
+        "Captured On",
+        compute="_compute_funnel_capture_date",
+        store=True,
+        readonly=False,
+        copy=False,
+        help="When the lead was captured (exhibition, call, form…); the creation date "
+        "unless the lead was captured earlier.",
+    )
+    intake_deadline = fields.Datetime(
+        "Entry Deadline", compute="_compute_intake", store=True, copy=False
+    )
+    intake_late = fields.Boolean(
+        "Entered Late",
+        compute="_compute_intake",
+        store=True,
+        index=True,
+        copy=False,
+        help="Entered in the CRM after the entry deadline (working days after capture, "
+        "company setting).",
+    )
+    first_touch_deadline = fields.Datetime(
+        "First Touch Deadline",
+        compute="_compute_first_touch",
+        store=True,
+        copy=False,
+        help="High-potential leads: capture date plus the first-touch delay (company setting).",
+    )
+    first_touch_date = fields.Datetime(
+        "First Touch", compute="_compute_first_touch", store=True, copy=False
+    )
+    first_touch_state = fields.Selection(
+        FIRST_TOUCH_STATES,
+        "First Touch SLA",
+        compute="_compute_first_touch",
+        store=True,
+        index=True,
+        copy=False,
+    )
+    first_touch_overdue = fields.Boolean(
+        "First Touch Overdue",
+        compute="_compute_first_touch_overdue",
+        search="_search_first_touch_overdue",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("partner_id")
+    def _compute_industry_id(self):
+        for lead in self:
+            if lead.partner_id.commercial_partner_id.industry_id:
+                lead.industry_id = lead.partner_id.commercial_partner_id.industry_id
+
+    @api.depends(*SCREENING_DEPENDS)
+    def _compute_screening_suggestion(self):
+        """First matching rule by sequence; each rule's domain is evaluated once over
+        the batch (``filtered_domain``), never lead by lead."""
+        rules = self.env["crm.screening.rule"]._screening_rule_data()
+        main_company_id = self._bndu_default_company_id() if rules else None
+        todo = self
+        for rule_id, company_id, result, domain in rules:
+            candidates = todo
+            if company_id:
+                candidates = todo.filtered(
+                    lambda lead, cid=company_id: (lead.company_id.id or main_company_id) == cid
+                )
+            matched = candidates.filtered_domain(domain) if candidates else candidates
+            if matched:
+                matched.screening_suggestion = result
+                matched.screening_rule_id = rule_id
+                todo -= matched
+            if not todo:
+                break
+        todo.screening_suggestion = "normal"
+        todo.screening_rule_id = False
+
+    @api.depends("screening_suggestion")
+    def _compute_screening_result(self):
+        for lead in self:
+            if not lead.screening_date:
+                lead.screening_result = lead.screening_suggestion
+
+    @api.depends("create_date")
+    def _compute_funnel_capture_date(self):
+        for lead in self:
+            if not lead.funnel_capture_date:
+                lead.funnel_capture_date = lead.create_date or fields.Datetime.now()
+
+    @api.depends("funnel_capture_date", "create_date", "company_id.funnel_intake_days")
+    def _compute_intake(self):
+        deadlines = {}  # (company id, capture day) -> deadline: one calendar read per day
+        for lead in self:
+            capture = lead.funnel_capture_date
+            if not capture:
+                lead.intake_deadline = False
+                lead.intake_late = False
+                continue
+            company = lead.company_id or self._bndu_default_company()
+            key = (company.id, capture.date())
+            if key not in deadlines:
+                deadlines[key] = self._screening_intake_deadline(company, capture)
+            lead.intake_deadline = deadlines[key]
+            entered = lead.create_date or fields.Datetime.now()
+            lead.intake_late = entered > deadlines[key]
+
+    @api.depends(
+        "screening_result",
+        "funnel_capture_date",
+        "company_id.funnel_first_touch_hours",
+        "followup_ids.date",
+    )
+    def _compute_first_touch(self):
+        default_company = None
+        for lead in self:
+            lead.first_touch_date = min(lead.followup_ids.mapped("date"), default=False)
+            if lead.screening_result != "high" or not lead.funnel_capture_date:
+                lead.first_touch_deadline = False
+                lead.first_touch_state = False
+                continue
+            company = lead.company_id
+            if not company:
+                default_company = default_company or self._bndu_default_company()
+                company = default_company
+            deadline = lead.funnel_capture_date + timedelta(hours=company.funnel_first_touch_hours)
+            lead.first_touch_deadline = deadline
+            if not lead.first_touch_date:
+                lead.first_touch_state = "pending"
+            else:
+                lead.first_touch_state = "met" if lead.first_touch_date <= deadline else "breached"
+
+    @api.depends("first_touch_state", "first_touch_deadline")
+    def _compute_first_touch_overdue(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            lead.first_touch_overdue = lead.first_touch_state == "breached" or (
+                lead.first_touch_state == "pending" and lead.first_touch_deadline < now
+            )
+
+    def _search_first_touch_overdue(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        domain = [
+            "|",
+            ("first_touch_state", "=", "breached"),
+            "&",
+            ("first_touch_state", "=", "pending"),
+            ("first_touch_deadline", "<", fields.Datetime.now()),
+        ]
+        return domain if (operator == "=") == bool(value) else ["!", *domain]
+
+    # ------------------------------------------------------------
+    # PIPELINE STEP 1 (called by create/write in crm_lead.py)
+    # ------------------------------------------------------------
+
+    @api.model
+    def _screening_check_values(self, vals_list):
+        """Refuse unknown sources, unknown screening results and capture dates in the
+        future before anything is written (one query for the whole batch)."""
+        source_ids = {vals["source_id"] for vals in vals_list if vals.get("source_id")}
+        if source_ids:
+            if not all(isinstance(sid, int) and not isinstance(sid, bool) for sid in source_ids):
+                raise ValidationError(_("The lead source must be given by its id."))
+            known = set(self.env["utm.source"].browse(source_ids).exists().ids)
+            unknown = sorted(source_ids - known)
+            if unknown:
+                raise ValidationError(
+                    _(
+                        "Unknown lead source %(source)s: choose an existing source.",
+                        source=unknown[0],
+                    )
+                )
+        results = dict(SCREENING_RESULTS)
+        now = fields.Datetime.now()
+        for vals in vals_list:
+            result = vals.get("screening_result")
+            if result and result not in results:
+                raise ValidationError(
+                    _(
+                        "The screening result must be High Potential, Normal or Invalid "
+                        "(got %(value)r).",
+                        value=result,
+                    )
+                )
+            capture = vals.get("funnel_capture_date")
+            if capture:
+                try:
+                    capture = fields.Datetime.to_datetime(capture)
+                except ValueError as error:
+                    raise ValidationError(
+                        _("The capture date %(value)r is not a valid date.", value=capture)
+                    ) from error
+                if capture > now + timedelta(minutes=5):
+                    raise ValidationError(
+                        _("A lead cannot be captured in the future (%(date)s).", date=capture)
+                    )
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_screening_confirm(self):
+        """Confirm the screening result shown (the suggestion, or the value the
+        salesperson picked). Invalid leads are closed as not followed up for now: one
+        lead from its form opens CRM's lost wizard with that reason, several are closed
+        at once with it."""
+        self.check_access("write")
+        if not self:
+            return False
+        self.write({"screening_date": fields.Datetime.now(), "screening_user_id": self.env.uid})
+        invalid = self.filtered(lambda lead: lead.screening_result == "invalid" and lead.active)
+        if not invalid:
+            return True
+        reason = self._screening_invalid_reason()
+        if len(self) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "name": _("Close as Not Followed Up for Now"),
+                "res_model": "crm.lead.lost",
+                "view_mode": "form",
+                "views": [(False, "form")],
+                "target": "new",
+                "context": {
+                    "default_lead_ids": invalid.ids,
+                    "default_lost_reason_id": reason.id,
+                    "dialog_size": "medium",
+                },
+            }
+        invalid._screening_close_invalid(reason)
+        return True
+
+    def action_screening_set(self, result):
+        """Confirm ``result`` (high / normal / invalid) instead of the suggestion."""
+        if result not in dict(SCREENING_RESULTS):
+            raise UserError(
+                _(
+                    "The screening result must be High Potential, Normal or Invalid "
+                    "(got %(value)r).",
+                    value=result,
+                )
+            )
+        self.write({"screening_result": result})
+        return self.action_screening_confirm()
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _screening_close_invalid(self, reason=None):
+        """Close invalid leads as lost (archived, never deleted) with ``reason``
+        (default: 暂不跟进 / not followed up for now)."""
+        reason = reason or self._screening_invalid_reason()
+        return self.action_set_lost(lost_reason_id=reason.id)
+
+    @api.model
+    def _screening_invalid_reason(self):
+        return self.env.ref(
+            "sales_funnel_std.crm_lost_reason_not_followed_up", raise_if_not_found=False
+        ) or self.env["crm.lost.reason"]
+
+    @api.model
+    def _screening_intake_deadline(self, company, capture):
+        """End of the n-th working day after the capture day (company calendar, public
+        holidays excluded; Monday to Friday, 23:59:59 UTC without calendar) — the same
+        convention as the first-contact SLA in working days."""
+        count = max(company.funnel_intake_days, 1)
+        calendar = company.resource_calendar_id
+        if calendar:
+            # sudo: the company's working calendar, read for the deadline only
+            days = self.env["crm.grade.policy"]._working_days(calendar.sudo(), capture, count)
+            return days[min(count, len(days)) - 1][1]
+        day, found = capture.date(), 0
+        while found < count:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                found += 1
+        return datetime.combine(day, time(23, 59, 59))
