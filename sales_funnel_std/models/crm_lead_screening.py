@@ -302,7 +302,14 @@ class CrmLead(models.Model):
         self.check_access("write")
         if not self:
             return False
-        self.write({"screening_date": fields.Datetime.now(), "screening_user_id": self.env.uid})
+        confirmation = {"screening_date": fields.Datetime.now(), "screening_user_id": self.env.uid}
+        by_result = {}
+        for lead in self:  # the value shown (suggestion or pick) becomes the stored result
+            by_result.setdefault(lead.screening_result or lead.screening_suggestion, []).append(
+                lead.id
+            )
+        for result, ids in by_result.items():
+            self.browse(ids).write(dict(confirmation, screening_result=result))
         invalid = self.filtered(lambda lead: lead.screening_result == "invalid" and lead.active)
         if not invalid:
             return True
