@@ -51,6 +51,7 @@
         "demo/res_partner_demo.xml",
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_story_demo.xml",
+        "demo/crm_lead_screening_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],
