@@ -37,7 +37,9 @@ class ScreeningCase(FunnelCase):
                 "name": "Big budget, urgent",
                 "sequence": 2,
                 "result": "high",
-                "domain": "[('funnel_budget_range', '=', 'gte_1m'), ('bndu_urgency', 'in', ['4', '5'])]",
+                "domain": str(
+                    [("funnel_budget_range", "=", "gte_1m"), ("bndu_urgency", "in", ["4", "5"])]
+                ),
             }
         )
         cls.source_referral = cls.env.ref("utm.utm_source_referral")
@@ -64,8 +66,10 @@ class TestPlaybookDefaults(ScreeningCase):
         self.assertEqual(self.reason.name, "Not followed up for now")
         self.assertEqual(self.company.funnel_intake_days, 1)
         self.assertEqual(self.company.funnel_first_touch_hours, 24)
-        shipped = self.env["crm.screening.rule"].with_context(active_test=False).search(
-            [("id", "not in", (self.rule_invalid | self.rule_high).ids)]
+        shipped = (
+            self.env["crm.screening.rule"]
+            .with_context(active_test=False)
+            .search([("id", "not in", (self.rule_invalid | self.rule_high).ids)])
         )
         self.assertEqual(shipped.mapped("result"), ["invalid", "invalid", "high", "high"])
 
@@ -374,7 +378,11 @@ class TestIntakeTimeliness(ScreeningCase):
 
     @users("sf_salesman_1")
     def test_first_touch_of_high_potential(self):
-        high = dict(funnel_budget_range="gte_1m", bndu_urgency="5", funnel_capture_date=FRIDAY_10)
+        high = {
+            "funnel_budget_range": "gte_1m",
+            "bndu_urgency": "5",
+            "funnel_capture_date": FRIDAY_10,
+        }
         met = self._prospect(name="met", **high).with_env(self.env)
         late = self._prospect(name="late", **high).with_env(self.env)
         pending = self._prospect(name="pending", **high).with_env(self.env)

@@ -45,7 +45,6 @@ class CrmLead(models.Model):
     # Lead profile (003 (一)): urgency and decision-maker come from the BNDU scores
     industry_id = fields.Many2one(
         "res.partner.industry",
-        "Industry",
         compute="_compute_industry_id",
         store=True,
         readonly=False,
@@ -114,7 +113,6 @@ class CrmLead(models.Model):
         "company setting).",
     )
     first_touch_deadline = fields.Datetime(
-        "First Touch Deadline",
         compute="_compute_first_touch",
         store=True,
         copy=False,
@@ -132,7 +130,6 @@ class CrmLead(models.Model):
         copy=False,
     )
     first_touch_overdue = fields.Boolean(
-        "First Touch Overdue",
         compute="_compute_first_touch_overdue",
         search="_search_first_touch_overdue",
     )
@@ -356,9 +353,12 @@ class CrmLead(models.Model):
 
     @api.model
     def _screening_invalid_reason(self):
-        return self.env.ref(
-            "sales_funnel_std.crm_lost_reason_not_followed_up", raise_if_not_found=False
-        ) or self.env["crm.lost.reason"]
+        return (
+            self.env.ref(
+                "sales_funnel_std.crm_lost_reason_not_followed_up", raise_if_not_found=False
+            )
+            or self.env["crm.lost.reason"]
+        )
 
     @api.model
     def _screening_intake_deadline(self, company, capture):

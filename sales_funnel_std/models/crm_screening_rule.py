@@ -84,7 +84,7 @@ class CrmScreeningRule(models.Model):
         try:
             domain = Domain(literal_eval(text or "[]"))
             domain.validate(self.env["crm.lead"])
-        except Exception as error:  # noqa: BLE001 - any parse/field error is user input
+        except Exception as error:  # any parse or field error comes from user input
             raise ValidationError(
                 _(
                     "The criteria of the screening rule %(rule)s are not a valid condition "

@@ -65,6 +65,4 @@ class UtmSource(models.Model):
                 source.funnel_priority = priority
                 continue
             source = self.create({"name": name, "funnel_priority": priority})
-            IrModelData._update_xmlids(
-                [{"xml_id": xmlid, "record": source, "noupdate": True}]
-            )
+            IrModelData._update_xmlids([{"xml_id": xmlid, "record": source, "noupdate": True}])

@@ -85,7 +85,7 @@ class CrmFunnelReport(models.Model):
         readonly=True,
     )
     # screening and intake timeliness (crm_lead_screening.py)
-    source_priority = fields.Integer("Source Priority", readonly=True, aggregator=False)
+    source_priority = fields.Integer(readonly=True, aggregator=False)
     screening_result = fields.Selection(
         lambda self: self.env["crm.lead"]._fields["screening_result"].selection,
         string="Screening",
