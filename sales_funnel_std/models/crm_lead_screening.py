@@ -203,23 +203,38 @@ class CrmLead(models.Model):
         "followup_ids.date",
     )
     def _compute_first_touch(self):
+        """Only high-potential leads have a first-touch SLA: the first follow-up logged
+        (one grouped read for the batch, none when no lead is high potential)."""
+        high = self.filtered(
+            lambda lead: lead.screening_result == "high" and lead.funnel_capture_date
+        )
+        (self - high).update(
+            {"first_touch_deadline": False, "first_touch_date": False, "first_touch_state": False}
+        )
+        if not high:
+            return
+        first_dates = {}
+        real_ids = [lead_id for lead_id in high.ids if isinstance(lead_id, int)]
+        if real_ids:
+            first_dates = dict(
+                self.env["crm.lead.followup"]
+                .sudo()  # sudo: dates of the leads' own follow-ups, read to compute the SLA
+                ._read_group([("lead_id", "in", real_ids)], ["lead_id"], ["date:min"])
+            )
         default_company = None
-        for lead in self:
-            lead.first_touch_date = min(lead.followup_ids.mapped("date"), default=False)
-            if lead.screening_result != "high" or not lead.funnel_capture_date:
-                lead.first_touch_deadline = False
-                lead.first_touch_state = False
-                continue
+        for lead in high:
             company = lead.company_id
             if not company:
                 default_company = default_company or self._bndu_default_company()
                 company = default_company
             deadline = lead.funnel_capture_date + timedelta(hours=company.funnel_first_touch_hours)
+            touched = first_dates.get(lead._origin) or False
             lead.first_touch_deadline = deadline
-            if not lead.first_touch_date:
+            lead.first_touch_date = touched
+            if not touched:
                 lead.first_touch_state = "pending"
             else:
-                lead.first_touch_state = "met" if lead.first_touch_date <= deadline else "breached"
+                lead.first_touch_state = "met" if touched <= deadline else "breached"
 
     @api.depends("first_touch_state", "first_touch_deadline")
     def _compute_first_touch_overdue(self):
