@@ -120,8 +120,6 @@ class TestScreeningSuggestion(ScreeningCase):
             leads.mapped("screening_suggestion"), ["high", "normal", "invalid", "invalid"]
         )
         self.assertEqual(leads.mapped("screening_result"), ["high", "normal", "invalid", "invalid"])
-        self.assertEqual(leads[0].screening_rule_id, self.rule_high)
-        self.assertFalse(leads[1].screening_rule_id)
         # the profile changes: the suggestion follows until the rep confirms
         leads[1].bndu_urgency = "4"
         self.assertEqual(leads[1].screening_result, "high")

@@ -61,13 +61,6 @@ class CrmLead(models.Model):
     )
 
     # Screening: suggestion from the rules, result confirmed by the rep
-    screening_rule_id = fields.Many2one(
-        "crm.screening.rule",
-        "Matching Screening Rule",
-        compute="_compute_screening_suggestion",
-        store=True,
-        ondelete="set null",
-    )
     screening_suggestion = fields.Selection(
         SCREENING_RESULTS,
         "Suggested Screening",
@@ -100,12 +93,10 @@ class CrmLead(models.Model):
         help="When the lead was captured (exhibition, call, form…); the creation date "
         "unless the lead was captured earlier.",
     )
-    intake_deadline = fields.Datetime(
-        "Entry Deadline", compute="_compute_intake", store=True, copy=False
-    )
+    intake_deadline = fields.Datetime("Entry Deadline", compute="_compute_intake_deadline")
     intake_late = fields.Boolean(
         "Entered Late",
-        compute="_compute_intake",
+        compute="_compute_intake_late",
         store=True,
         index=True,
         copy=False,
@@ -151,7 +142,7 @@ class CrmLead(models.Model):
         rules = self.env["crm.screening.rule"]._screening_rule_data()
         main_company_id = self._bndu_default_company_id() if rules else None
         todo = self
-        for rule_id, company_id, result, domain in rules:
+        for _rule_id, company_id, result, domain in rules:
             candidates = todo
             if company_id:
                 candidates = todo.filtered(
@@ -160,12 +151,10 @@ class CrmLead(models.Model):
             matched = candidates.filtered_domain(domain) if candidates else candidates
             if matched:
                 matched.screening_suggestion = result
-                matched.screening_rule_id = rule_id
                 todo -= matched
             if not todo:
                 break
         todo.screening_suggestion = "normal"
-        todo.screening_rule_id = False
 
     @api.depends("screening_suggestion")
     def _compute_screening_result(self):
@@ -179,22 +168,19 @@ class CrmLead(models.Model):
             if not lead.funnel_capture_date:
                 lead.funnel_capture_date = lead.create_date or fields.Datetime.now()
 
-    @api.depends("funnel_capture_date", "create_date", "company_id.funnel_intake_days")
-    def _compute_intake(self):
-        deadlines = {}  # (company id, capture day) -> deadline: one calendar read per day
+    @api.depends("funnel_capture_date", "company_id.funnel_intake_days")
+    def _compute_intake_deadline(self):
+        deadlines = self._screening_intake_deadlines()
         for lead in self:
-            capture = lead.funnel_capture_date
-            if not capture:
-                lead.intake_deadline = False
-                lead.intake_late = False
-                continue
-            company = lead.company_id or self._bndu_default_company()
-            key = (company.id, capture.date())
-            if key not in deadlines:
-                deadlines[key] = self._screening_intake_deadline(company, capture)
-            lead.intake_deadline = deadlines[key]
-            entered = lead.create_date or fields.Datetime.now()
-            lead.intake_late = entered > deadlines[key]
+            lead.intake_deadline = deadlines.get(lead, False)
+
+    @api.depends("funnel_capture_date", "create_date", "company_id.funnel_intake_days")
+    def _compute_intake_late(self):
+        deadlines = self._screening_intake_deadlines()
+        now = fields.Datetime.now()
+        for lead in self:
+            deadline = deadlines.get(lead)
+            lead.intake_late = bool(deadline) and (lead.create_date or now) > deadline
 
     @api.depends(
         "screening_result",
@@ -214,7 +200,7 @@ class CrmLead(models.Model):
         if not high:
             return
         first_dates = {}
-        real_ids = [lead_id for lead_id in high.ids if isinstance(lead_id, int)]
+        real_ids = [lead._origin.id for lead in high if lead._origin.id]
         if real_ids:
             first_dates = dict(
                 self.env["crm.lead.followup"]
@@ -374,6 +360,25 @@ class CrmLead(models.Model):
             )
             or self.env["crm.lost.reason"]
         )
+
+    def _screening_intake_deadlines(self):
+        """``{lead: entry deadline}`` of the leads with a capture date; one calendar
+        read per (company, capture day)."""
+        result, by_day = {}, {}
+        default_company = None
+        for lead in self:
+            capture = lead.funnel_capture_date
+            if not capture:
+                continue
+            company = lead.company_id
+            if not company:
+                default_company = default_company or self._bndu_default_company()
+                company = default_company
+            key = (company, capture.date())
+            if key not in by_day:
+                by_day[key] = self._screening_intake_deadline(company, capture)
+            result[lead] = by_day[key]
+        return result
 
     @api.model
     def _screening_intake_deadline(self, company, capture):

@@ -99,11 +99,13 @@ class CrmScreeningRule(models.Model):
         """Rules changed: re-suggest the open leads not screened yet (ORM recompute,
         batched at the next flush)."""
         self.env.registry.clear_cache()  # _screening_rule_data
+        if self.env.context.get("install_mode"):
+            return  # shipped rules: leads older than the addon are prefilled (hooks.py)
         self.flush_model()
         Lead = self.env["crm.lead"]
         # sudo: recompute marks only; the values come from the leads' own fields
-        leads = Lead.sudo().search([("screening_date", "=", False)])
-        for fname in ("screening_rule_id", "screening_suggestion", "screening_result"):
+        leads = Lead.sudo().search([("screening_date", "=", False), ("won_status", "=", "pending")])
+        for fname in ("screening_suggestion", "screening_result"):
             self.env.add_to_compute(Lead._fields[fname], leads)
 
     @api.model
