@@ -107,6 +107,16 @@ class TestSources(ScreeningCase):
         self.assertEqual(source.funnel_priority, 2)
 
 
+    @users("sf_salesman_1")
+    def test_salesman_cannot_rank_sources(self):
+        source = self.source_exhibition.with_env(self.env)
+        with self.assertRaisesRegex(AccessError, "Only sales managers"):
+            source.write({"funnel_priority": 1})
+        self.assertEqual(source.funnel_priority, 2)
+        # creating a source from a lead (quick create) stays possible
+        self.assertEqual(self.env["utm.source"].create({"name": "Walk-in"}).funnel_priority, 10)
+
+
 class TestScreeningSuggestion(ScreeningCase):
     @users("sf_salesman_1")
     def test_suggestion_from_rules(self):

@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 # Sources the playbook does not rank come after the ranked ones (003 (一)).
 DEFAULT_SOURCE_PRIORITY = 10
@@ -43,6 +43,8 @@ class UtmSource(models.Model):
         priority = vals.get("funnel_priority")
         if priority is None:
             return
+        if not self.env.su and not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(_("Only sales managers can change the lead priority of a source."))
         if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
             raise ValidationError(
                 _(
