@@ -106,7 +106,6 @@ class TestSources(ScreeningCase):
             source.write({"funnel_priority": -1})
         self.assertEqual(source.funnel_priority, 2)
 
-
     @users("sf_salesman_1")
     def test_salesman_cannot_rank_sources(self):
         source = self.source_exhibition.with_env(self.env)
