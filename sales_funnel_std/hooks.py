@@ -50,6 +50,8 @@ PREFILL_COLUMNS = [
         "(SELECT cp.industry_id FROM res_partner p "
         "JOIN res_partner cp ON cp.id = p.commercial_partner_id WHERE p.id = t.partner_id)",
     ),
+    # every source ranks 10 until the install ranks the playbook's ones (ORM recompute)
+    ("crm_lead", "source_priority", "int4", "10"),
     ("crm_lead", "screening_suggestion", "varchar", SCREENING_PREFILL),
     ("crm_lead", "screening_result", "varchar", SCREENING_PREFILL),
     ("crm_lead", "funnel_capture_date", "timestamp", "t.create_date"),

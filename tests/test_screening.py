@@ -86,6 +86,8 @@ class TestSources(ScreeningCase):
             order="source_priority",
         )
         self.assertEqual(leads.mapped("source_priority"), [1, 5])
+        # no source: ranks with the other sources, never before the ranked ones
+        self.assertEqual(self._prospect().source_priority, 10)
 
     @users("sf_salesman_1")
     def test_unknown_source_refused(self):

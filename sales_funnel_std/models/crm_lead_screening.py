@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .crm_screening_rule import SCREENING_RESULTS
+from .utm_source import DEFAULT_SOURCE_PRIORITY
 
 COMPANY_SIZES = [
     ("small", "Revenue under 10 million"),
@@ -54,10 +55,11 @@ class CrmLead(models.Model):
     funnel_budget_range = fields.Selection(BUDGET_RANGES, "Budget Range", tracking=True)
     source_priority = fields.Integer(
         "Source Priority",
-        related="source_id.funnel_priority",
+        compute="_compute_source_priority",
         store=True,
         index=True,
-        help="Priority of the lead's source channel: 1 is the highest (referral).",
+        help="Priority of the lead's source channel: 1 is the highest (referral); leads "
+        "without a source rank with the other sources.",
     )
 
     # Screening: suggestion from the rules, result confirmed by the rep
@@ -128,6 +130,11 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # COMPUTES
     # ------------------------------------------------------------
+
+    @api.depends("source_id.funnel_priority")
+    def _compute_source_priority(self):
+        for lead in self:
+            lead.source_priority = lead.source_id.funnel_priority or DEFAULT_SOURCE_PRIORITY
 
     @api.depends("partner_id")
     def _compute_industry_id(self):
