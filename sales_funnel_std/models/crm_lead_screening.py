@@ -54,7 +54,6 @@ class CrmLead(models.Model):
     funnel_company_size = fields.Selection(COMPANY_SIZES, "Company Size", tracking=True)
     funnel_budget_range = fields.Selection(BUDGET_RANGES, "Budget Range", tracking=True)
     source_priority = fields.Integer(
-        "Source Priority",
         compute="_compute_source_priority",
         store=True,
         index=True,
