@@ -47,6 +47,9 @@
         "report/crm_funnel_target_report.xml",
         "data/crm_funnel_review_templates.xml",
         "views/crm_funnel_review_views.xml",
+        "security/screening_security.xml",
+        "data/crm_screening_data.xml",
+        "views/crm_screening_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",
@@ -55,6 +58,7 @@
         "demo/crm_lead_demo.xml",
         "demo/crm_lead_story_demo.xml",
         "demo/crm_funnel_target_demo.xml",
+        "demo/crm_lead_screening_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

@@ -24,6 +24,12 @@ _logger = logging.getLogger(__name__)
 # evaluated per row in ``UPDATE <table> AS t SET <column> = <expression>``: it may use
 # the row's existing columns as ``t.<column>`` and correlated sub-queries; a constant
 # expression is applied as a column default (no table rewrite at all).
+SCREENING_PREFILL = (
+    "CASE WHEN COALESCE(t.email_from, '') = '' AND COALESCE(t.phone, '') = '' "
+    "AND t.partner_id IS NULL THEN 'invalid' "
+    "WHEN t.name ILIKE 'test%%' OR t.email_from ILIKE 'test@%%' THEN 'invalid' "
+    "ELSE 'normal' END"
+)
 PREFILL_COLUMNS = [
     # BNDU: no lead is scored before the addon exists -> total 0, not qualified
     ("crm_lead", "bndu_total", "numeric", "0"),
@@ -34,6 +40,25 @@ PREFILL_COLUMNS = [
     ("crm_lead", "checklist_required_count", "int4", "0"),
     ("crm_lead", "checklist_done_count", "int4", "0"),
     ("crm_lead", "checklist_blocked", "bool", "false"),
+    # screening: industry from the customer; the shipped criteria (data/crm_screening_data.xml)
+    # on what existed before the addon (the profile fields are new: no lead is high
+    # potential); captured when created, so entered on time; no first-touch SLA
+    (
+        "crm_lead",
+        "industry_id",
+        "int4",
+        "(SELECT cp.industry_id FROM res_partner p "
+        "JOIN res_partner cp ON cp.id = p.commercial_partner_id WHERE p.id = t.partner_id)",
+    ),
+    # every source ranks 10 until the install ranks the playbook's ones (ORM recompute)
+    ("crm_lead", "source_priority", "int4", "10"),
+    ("crm_lead", "screening_suggestion", "varchar", SCREENING_PREFILL),
+    ("crm_lead", "screening_result", "varchar", SCREENING_PREFILL),
+    ("crm_lead", "funnel_capture_date", "timestamp", "t.create_date"),
+    ("crm_lead", "intake_late", "bool", "false"),
+    ("crm_lead", "first_touch_deadline", "timestamp", "null"),
+    ("crm_lead", "first_touch_date", "timestamp", "null"),
+    ("crm_lead", "first_touch_state", "varchar", "null"),
 ]
 
 

@@ -23,3 +23,12 @@ from . import (
     res_config_settings,
     res_config_settings_handover,
 )
+from . import (  # lead sources, screening, assignment, intake timeliness
+    crm_lead_screening,
+    crm_screening_rule,
+    crm_team_assignment,
+    crm_team_member,
+    res_company_screening,
+    res_config_settings_screening,
+    utm_source,
+)

@@ -128,6 +128,8 @@ class CrmLead(models.Model):
     # Every feature adds named steps here instead of overriding create/write in its own
     # file; the order matters and is pinned by tests (tests/test_pipeline.py):
     #   1. check and normalise the values    _bndu_check_score_values (scores),
+    #                                        _screening_check_values (source, screening,
+    #                                        capture date; screening file)
     #                                        _funnel_unfold_stage (folded stage -> standard)
     #   2. refuse before anything is written _funnel_gate (stage gate, gate file),
     #                                        _handover_check_won_allowed (handover file)
@@ -144,6 +146,7 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         for vals in vals_list:  # 1
             self._bndu_check_score_values(vals)
+        self._screening_check_values(vals_list)
         vals_list = [self._funnel_unfold_stage(vals) for vals in vals_list]
         leads = super().create(vals_list)  # 4
         forced_info = leads._funnel_enforced()._funnel_gate(creating=True)  # 2
@@ -153,6 +156,7 @@ class CrmLead(models.Model):
 
     def write(self, vals):
         self._bndu_check_score_values(vals)  # 1
+        self._screening_check_values([vals])
         vals = self._funnel_unfold_stage(vals)
         moving, forced_info = self._funnel_check_move(vals)  # 2
         if "stage_id" in vals:

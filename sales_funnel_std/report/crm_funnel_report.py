@@ -92,6 +92,19 @@ class CrmFunnelReport(models.Model):
         string="Won/Lost",
         readonly=True,
     )
+    # screening and intake timeliness (crm_lead_screening.py)
+    source_priority = fields.Integer(readonly=True, aggregator=False)
+    screening_result = fields.Selection(
+        lambda self: self.env["crm.lead"]._fields["screening_result"].selection,
+        string="Screening",
+        readonly=True,
+    )
+    intake_late = fields.Boolean("Entered Late", readonly=True)
+    first_touch_state = fields.Selection(
+        lambda self: self.env["crm.lead"]._fields["first_touch_state"].selection,
+        string="First Touch SLA",
+        readonly=True,
+    )
 
     # ------------------------------------------------------------
     # SQL VIEW
@@ -191,7 +204,9 @@ class CrmFunnelReport(models.Model):
                        l.create_date AS lead_create_date,
                        l.user_id, l.team_id, l.company_id,
                        l.source_id, l.medium_id, l.campaign_id,
-                       l.bndu_grade, l.won_status
+                       l.bndu_grade, l.won_status,
+                       l.source_priority, l.screening_result, l.intake_late,
+                       l.first_touch_state
                   FROM lead_max m
                   JOIN crm_lead l ON l.id = m.lead_id
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
@@ -315,25 +330,38 @@ class CrmFunnelReport(models.Model):
 
     @api.model
     def _funnel_sla_figures(self, lead_ids_sql):
-        """First-contact SLA compliance."""
+        """First-contact SLA compliance, intake timeliness (entered within the working
+        days of capture) and the first touch of high-potential leads."""
         self.env.cr.execute(
             SQL(
                 """
                 SELECT COUNT(*) FILTER (WHERE sla_state = 'met'),
                        COUNT(*) FILTER (WHERE sla_state = 'breached'),
-                       COUNT(*) FILTER (WHERE sla_state = 'pending')
+                       COUNT(*) FILTER (WHERE sla_state = 'pending'),
+                       COUNT(*) FILTER (WHERE intake_late),
+                       COUNT(*) FILTER (WHERE NOT intake_late),
+                       COUNT(*) FILTER (WHERE first_touch_state = 'met'),
+                       COUNT(*) FILTER (WHERE first_touch_state = 'breached'),
+                       COUNT(*) FILTER (WHERE first_touch_state = 'pending')
                   FROM crm_lead WHERE id IN %s
                 """,
                 lead_ids_sql,
             )
         )
-        met, breached, pending = self.env.cr.fetchone()
+        met, breached, pending, late, on_time, ft_met, ft_breached, ft_pending = (
+            self.env.cr.fetchone()
+        )
         closed = met + breached
         return {
             "met": met,
             "breached": breached,
             "pending": pending,
             "rate": (100.0 * met / closed) if closed else None,
+            "intake_late": late,
+            "intake_on_time": on_time,
+            "first_touch_met": ft_met,
+            "first_touch_breached": ft_breached,
+            "first_touch_pending": ft_pending,
         }
 
     @api.model
