@@ -56,15 +56,19 @@ class UtmSource(models.Model):
 
     @api.model
     def _funnel_install_sources(self):
-        """Rank the playbook's sources (install only, from noupdate data): an existing
-        source of the same name is reused (names are unique), else it is created."""
+        """Rank the playbook's sources (at install from noupdate data, at the upgrade to
+        19.0.1.1.0 from its migration): an existing source of the same name is reused
+        (names are unique), else it is created."""
         IrModelData = self.env["ir.model.data"]
         for xmlid, name, priority in PLAYBOOK_SOURCES:
-            source = self.env.ref(xmlid, raise_if_not_found=False) or self.search(
-                [("name", "=ilike", name)], limit=1
-            )
+            source = self.env.ref(xmlid, raise_if_not_found=False)
             if source:
                 source.funnel_priority = priority
                 continue
-            source = self.create({"name": name, "funnel_priority": priority})
+            source = self.search([("name", "=ilike", name)], limit=1)
+            if source:
+                source.funnel_priority = priority
+            else:
+                source = self.create({"name": name, "funnel_priority": priority})
+            # the playbook's sources keep a name the data and the tests can refer to
             IrModelData._update_xmlids([{"xml_id": xmlid, "record": source, "noupdate": True}])
