@@ -3,11 +3,12 @@ from odoo.exceptions import AccessError, ValidationError
 
 # Sources the playbook does not rank come after the ranked ones (003 (一)).
 DEFAULT_SOURCE_PRIORITY = 10
-# The playbook's channel order: (xml id, name, priority); referral is utm's own source.
+# The playbook's channel order: (our xml id, a source of another module to reuse, name,
+# priority); referral is utm's own source.
 PLAYBOOK_SOURCES = (
-    ("utm.utm_source_referral", "Referral", 1),
-    ("sales_funnel_std.utm_source_exhibition", "Exhibition", 2),
-    ("sales_funnel_std.utm_source_online_ads", "Online Ads", 3),
+    ("sales_funnel_std.utm_source_referral", "utm.utm_source_referral", "Referral", 1),
+    ("sales_funnel_std.utm_source_exhibition", None, "Exhibition", 2),
+    ("sales_funnel_std.utm_source_online_ads", None, "Online Ads", 3),
 )
 
 
@@ -56,19 +57,19 @@ class UtmSource(models.Model):
 
     @api.model
     def _funnel_install_sources(self):
-        """Rank the playbook's sources (at install from noupdate data, at the upgrade to
-        19.0.1.1.0 from its migration): an existing source of the same name is reused
-        (names are unique), else it is created."""
+        """Rank the playbook's sources once (data of every install and upgrade, before
+        the demo data): a source already ranked (it has our xml id) is left as the admin
+        set it; otherwise utm's own source or one of the same name is reused (names are
+        unique), else it is created, then ranked and given our xml id."""
         IrModelData = self.env["ir.model.data"]
-        for xmlid, name, priority in PLAYBOOK_SOURCES:
-            source = self.env.ref(xmlid, raise_if_not_found=False)
-            if source:
-                source.funnel_priority = priority
+        for xmlid, reuse_xmlid, name, priority in PLAYBOOK_SOURCES:
+            if self.env.ref(xmlid, raise_if_not_found=False):
                 continue
-            source = self.search([("name", "=ilike", name)], limit=1)
+            source = (reuse_xmlid and self.env.ref(reuse_xmlid, raise_if_not_found=False)) or (
+                self.search([("name", "=ilike", name)], limit=1)
+            )
             if source:
                 source.funnel_priority = priority
             else:
                 source = self.create({"name": name, "funnel_priority": priority})
-            # the playbook's sources keep a name the data and the tests can refer to
             IrModelData._update_xmlids([{"xml_id": xmlid, "record": source, "noupdate": True}])

@@ -1,12 +1,9 @@
-"""19.0.1.1.0: the standard proposal document counts as a submitted proposal (targets);
-the playbook's lead sources are ranked (screening; the data's ``<function>`` only runs at
-install).
+"""19.0.1.1.0: the standard proposal document counts as a submitted proposal (targets).
 
 The stage data is ``noupdate``: name the document role on the standard item of an
 existing database once, unless an admin already gave that item a role.
 """
 
-from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
 
@@ -33,5 +30,3 @@ def migrate(cr, version):
             """
         )
     )
-    env = api.Environment(cr, SUPERUSER_ID, {})
-    env["utm.source"]._funnel_install_sources()
