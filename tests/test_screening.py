@@ -54,6 +54,16 @@ class ScreeningCase(FunnelCase):
 
 
 class TestPlaybookDefaults(ScreeningCase):
+    def test_an_upgrade_keeps_the_admin_s_ranking(self):
+        """The data ranks each playbook source once: the next upgrade (the same data
+        function) leaves what the admin changed."""
+        self.source_exhibition.funnel_priority = 7
+        self.env["utm.source"]._funnel_install_sources()
+        self.assertEqual(self.source_exhibition.funnel_priority, 7)
+        self.assertEqual(
+            self.env.ref("sales_funnel_std.utm_source_referral"), self.source_referral
+        )
+
     def test_shipped_values(self):
         online_ads = self.env.ref("sales_funnel_std.utm_source_online_ads")
         self.assertEqual(
