@@ -70,6 +70,7 @@
         "static/description/screenshots/handover_wizard.png",
         "static/description/screenshots/funnel_analysis.png",
         "static/description/screenshots/pipeline_zh_CN.png",
+        "static/description/screenshots/lead_screening.png",
         "static/description/screenshots/targets.png",
         "static/description/screenshots/team_targets.png",
         "static/description/screenshots/target_agreement_zh_CN.png",

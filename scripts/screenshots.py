@@ -119,6 +119,9 @@ def main():
         expect(dialog).to_have_count(0)
         open_lead(salesman, "Yard management", "Follow-ups")
         shot(salesman, "lead_followups")
+        # screening (issue 15): the profile, the suggestion to confirm, intake timeliness
+        open_lead(salesman, "Injection moulding line upgrade", "Screening")
+        shot(salesman, "lead_screening")
         open_lead(salesman, "Spare parts portal")
         salesman.locator("button[name=action_open_handover_wizard]").first.click()
         wizard = salesman.locator(".modal-dialog .o_form_view")
