@@ -138,7 +138,7 @@ def main():
         manager.goto("/odoo/action-sales_funnel_std.crm_funnel_target_progress_action")
         manager.wait_for_selector(".o_list_renderer .o_data_row")
         shot(manager, "targets")
-        manager.goto("/odoo/action-crm.crm_team_action_pipeline")
+        manager.goto("/odoo/action-sales_team.crm_team_action_pipeline")
         expect(manager.locator(".o_funnel_team_target").first).to_be_visible()
         shot(manager, "team_targets")
 
