@@ -60,9 +60,7 @@ class TestPlaybookDefaults(ScreeningCase):
         self.source_exhibition.funnel_priority = 7
         self.env["utm.source"]._funnel_install_sources()
         self.assertEqual(self.source_exhibition.funnel_priority, 7)
-        self.assertEqual(
-            self.env.ref("sales_funnel_std.utm_source_referral"), self.source_referral
-        )
+        self.assertEqual(self.env.ref("sales_funnel_std.utm_source_referral"), self.source_referral)
 
     def test_shipped_values(self):
         online_ads = self.env.ref("sales_funnel_std.utm_source_online_ads")
