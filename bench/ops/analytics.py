@@ -7,7 +7,8 @@ The pipeline sheet of the funnel workbook (one row per lead, 18 columns) against
 (b) raw xlsxwriter writing the same cells from a prepared Python list (same options as
     the export: ``constant_memory``), i.e. the floor for writing those cells.
 Targets: >= 2.5x the built-in export's cells/s; <= 1.5x the raw xlsxwriter time; RSS
-growth <= 50 MB at 100k leads. Plus the whole workbook (4 sheets, funnel summary) and the
+growth <= 50 MB at 100k leads. Plus the whole workbook (every sheet; the row's name says
+4 sheets, kept for its history: the Targets sheet is the fifth since session 4) and the
 funnel report figures (< 2 s at 100k leads / 500k history rows).
 Every operation counts cells (rows x columns), except the report (leads).
 """

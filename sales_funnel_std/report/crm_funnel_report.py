@@ -169,19 +169,26 @@ class CrmFunnelReport(models.Model):
                       FROM stays GROUP BY lead_id, rank
                 ),
                 conv_targets AS (
-                    -- conversion targets per month of their period; the shortest period
+                    -- conversion targets per month of their period, one array per team
+                    -- (or company) and month indexed by stage rank; the shortest period
                     -- wins (a month's target over its quarter's and its year's)
-                    SELECT DISTINCT ON (t.level, t.team_id, t.company_id, tl.funnel_role,
-                                        month.day)
-                           t.level, t.team_id, t.company_id, tl.funnel_role AS role,
-                           month.day::date AS month, tl.target_value
-                      FROM crm_funnel_target_line tl
-                      JOIN crm_funnel_target t ON t.id = tl.target_id
-                     CROSS JOIN LATERAL generate_series(
-                           t.date_from, t.date_to, interval '1 month') AS month(day)
-                     WHERE tl.metric = 'conversion' AND t.level IN ('team', 'company')
-                     ORDER BY t.level, t.team_id, t.company_id, tl.funnel_role, month.day,
-                              t.date_to - t.date_from
+                    SELECT level, team_id, company_id, month,
+                           ARRAY[%(by_rank)s] AS by_rank
+                      FROM (
+                        SELECT DISTINCT ON (t.level, t.team_id, t.company_id, tl.funnel_role,
+                                            month.day)
+                               t.level, t.team_id, t.company_id, tr.rank,
+                               month.day::date AS month, tl.target_value
+                          FROM crm_funnel_target_line tl
+                          JOIN crm_funnel_target t ON t.id = tl.target_id
+                          JOIN (VALUES %(ranks)s) AS tr(role, rank) ON tr.role = tl.funnel_role
+                         CROSS JOIN LATERAL generate_series(
+                               t.date_from, t.date_to, interval '1 month') AS month(day)
+                         WHERE tl.metric = 'conversion' AND t.level IN ('team', 'company')
+                         ORDER BY t.level, t.team_id, t.company_id, tl.funnel_role, month.day,
+                                  t.date_to - t.date_from
+                      ) targets
+                     GROUP BY level, team_id, company_id, month
                 ),
                 lead_max AS (
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
@@ -199,7 +206,7 @@ class CrmFunnelReport(models.Model):
                        CASE WHEN m.max_rank >= r.rank AND l.won_status = 'won' THEN 1 ELSE 0
                        END AS won_count,
                        sd.days AS days_in_stage,
-                       COALESCE(tt.target_value, ct.target_value) AS conversion_target,
+                       COALESCE(tt.by_rank[r.rank], ct.by_rank[r.rank]) AS conversion_target,
                        %(pick_date)s AS date_reached,
                        l.create_date AS lead_create_date,
                        l.user_id, l.team_id, l.company_id,
@@ -209,16 +216,16 @@ class CrmFunnelReport(models.Model):
                        l.first_touch_state
                   FROM lead_max m
                   JOIN crm_lead l ON l.id = m.lead_id
-                 CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
-                  LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
-                  LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                  -- per lead, not per (lead, stage) row: the arrays hold every stage
                   LEFT JOIN conv_targets tt
-                         ON tt.level = 'team' AND tt.team_id = l.team_id AND tt.role = r.role
+                         ON tt.level = 'team' AND tt.team_id = l.team_id
                         AND tt.month = date_trunc('month', l.create_date)::date
                   LEFT JOIN conv_targets ct
                          ON ct.level = 'company' AND ct.company_id = l.company_id
-                        AND ct.role = r.role
                         AND ct.month = date_trunc('month', l.create_date)::date
+                 CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
+                  LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
+                  LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )
@@ -229,6 +236,10 @@ class CrmFunnelReport(models.Model):
                 first_in=first_in,
                 pick_date=pick_date,
                 ranks=ranks,
+                by_rank=SQL(", ").join(
+                    SQL("MAX(target_value) FILTER (WHERE rank = %s)", rank)
+                    for rank in FUNNEL_RANK.values()
+                ),
             )
         )
 
