@@ -35,20 +35,8 @@ class FunnelCase(TransactionCase):
             lang="en_US",
             company_ids=[(6, 0, (cls.company | cls.company_2).ids)],
         )
-        cls.user_salesman_1 = new_test_user(
-            cls.env,
-            login="sf_salesman_1",
-            name="Funnel Salesman 1",
-            groups="base.group_user,sales_team.group_sale_salesman",
-            lang="en_US",
-        )
-        cls.user_salesman_2 = new_test_user(
-            cls.env,
-            login="sf_salesman_2",
-            name="Funnel Salesman 2",
-            groups="base.group_user,sales_team.group_sale_salesman",
-            lang="en_US",
-        )
+        cls.user_salesman_1 = cls._new_salesman("sf_salesman_1", "Funnel Salesman 1")
+        cls.user_salesman_2 = cls._new_salesman("sf_salesman_2", "Funnel Salesman 2")
         cls.team_1 = cls.env["crm.team"].create(
             {
                 "name": "Funnel Team 1",
@@ -65,6 +53,17 @@ class FunnelCase(TransactionCase):
         )
         cls.partner = cls.env["res.partner"].create(
             {"name": "Acme Manufacturing", "is_company": True, "email": "buy@acme.example"}
+        )
+
+    @classmethod
+    def _new_salesman(cls, login, name):
+        """A user of the salesman group only (own leads), in English."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            groups="base.group_user,sales_team.group_sale_salesman",
+            lang="en_US",
         )
 
     @classmethod

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, users
+from odoo.tests import users
 from odoo.tools import SQL
 
 from .common import FunnelCase
@@ -284,12 +284,7 @@ class TestReviewPerformance(ReviewCase):
         for size in (2, 10):
             people = self.env["res.users"]
             for index in range(size):
-                people |= new_test_user(
-                    self.env,
-                    login=f"sf_review_{size}_{index}",
-                    name=f"Review {size} {index}",
-                    groups="base.group_user,sales_team.group_sale_salesman",
-                )
+                people |= self._new_salesman(f"sf_review_{size}_{index}", f"Review {size} {index}")
             team = self.env["crm.team"].create(
                 {"name": f"Review team {size}", "member_ids": [(6, 0, people.ids)]}
             )

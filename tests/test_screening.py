@@ -6,7 +6,7 @@ from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import Form, new_test_user, users
+from odoo.tests import Form, users
 
 from .common import FunnelCase
 
@@ -276,12 +276,7 @@ class TestScreeningAssignment(ScreeningCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_salesman_3 = new_test_user(
-            cls.env,
-            login="sf_salesman_3",
-            name="Funnel Salesman 3",
-            groups="base.group_user,sales_team.group_sale_salesman",
-        )
+        cls.user_salesman_3 = cls._new_salesman("sf_salesman_3", "Funnel Salesman 3")
         cls.belgium = cls.env.ref("base.be")
         cls.france = cls.env.ref("base.fr")
         cls.team = cls.env["crm.team"].create({"name": "Screening Team", "use_leads": True})

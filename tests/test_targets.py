@@ -10,7 +10,7 @@ import openpyxl
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import Form, new_test_user, users
+from odoo.tests import Form, users
 
 from .common import FunnelCase
 
@@ -19,13 +19,7 @@ class TargetCase(FunnelCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_salesman_3 = new_test_user(
-            cls.env,
-            login="sf_salesman_3",
-            name="Funnel Salesman 3",
-            groups="base.group_user,sales_team.group_sale_salesman",
-            lang="en_US",
-        )
+        cls.user_salesman_3 = cls._new_salesman("sf_salesman_3", "Funnel Salesman 3")
         cls.team_1.member_ids = cls.user_salesman_1 | cls.user_salesman_3
         cls.today = fields.Date.context_today(cls.env["crm.funnel.target"])
         Target = cls.env["crm.funnel.target"]
