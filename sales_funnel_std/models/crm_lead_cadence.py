@@ -14,6 +14,26 @@ CADENCE_BATCH = 1000
 SLA_STATES = [("pending", "Pending"), ("met", "Met"), ("breached", "Breached")]
 
 
+def sla_overdue(state, deadline, now):
+    """An SLA (pending / met / breached) is overdue when breached, or still pending past
+    its deadline: live, before the cron stores the breach."""
+    return state == "breached" or (state == "pending" and bool(deadline) and deadline < now)
+
+
+def sla_overdue_domain(state_field, deadline_field, operator, value):
+    """Search domain of :func:`sla_overdue` on the stored state and deadline fields."""
+    if operator not in ("=", "!="):
+        return NotImplemented
+    domain = [
+        "|",
+        (state_field, "=", "breached"),
+        "&",
+        (state_field, "=", "pending"),
+        (deadline_field, "<", fields.Datetime.now()),
+    ]
+    return domain if (operator == "=") == bool(value) else ["!", *domain]
+
+
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
@@ -64,21 +84,10 @@ class CrmLead(models.Model):
     def _compute_sla_breached(self):
         now = fields.Datetime.now()
         for lead in self:
-            lead.sla_breached = lead.sla_state == "breached" or (
-                lead.sla_state == "pending" and lead.sla_deadline and lead.sla_deadline < now
-            )
+            lead.sla_breached = sla_overdue(lead.sla_state, lead.sla_deadline, now)
 
     def _search_sla_breached(self, operator, value):
-        if operator not in ("=", "!="):
-            return NotImplemented
-        domain = [
-            "|",
-            ("sla_state", "=", "breached"),
-            "&",
-            ("sla_state", "=", "pending"),
-            ("sla_deadline", "<", fields.Datetime.now()),
-        ]
-        return domain if (operator == "=") == bool(value) else ["!", *domain]
+        return sla_overdue_domain("sla_state", "sla_deadline", operator, value)
 
     def _compute_cadence_activity(self):
         activities = (

@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .crm_lead_cadence import sla_overdue, sla_overdue_domain
 from .crm_screening_rule import SCREENING_RESULTS
 from .utm_source import DEFAULT_SOURCE_PRIORITY
 
@@ -232,21 +233,12 @@ class CrmLead(models.Model):
     def _compute_first_touch_overdue(self):
         now = fields.Datetime.now()
         for lead in self:
-            lead.first_touch_overdue = lead.first_touch_state == "breached" or (
-                lead.first_touch_state == "pending" and lead.first_touch_deadline < now
+            lead.first_touch_overdue = sla_overdue(
+                lead.first_touch_state, lead.first_touch_deadline, now
             )
 
     def _search_first_touch_overdue(self, operator, value):
-        if operator not in ("=", "!="):
-            return NotImplemented
-        domain = [
-            "|",
-            ("first_touch_state", "=", "breached"),
-            "&",
-            ("first_touch_state", "=", "pending"),
-            ("first_touch_deadline", "<", fields.Datetime.now()),
-        ]
-        return domain if (operator == "=") == bool(value) else ["!", *domain]
+        return sla_overdue_domain("first_touch_state", "first_touch_deadline", operator, value)
 
     # ------------------------------------------------------------
     # PIPELINE STEP 1 (called by create/write in crm_lead.py)
