@@ -1,4 +1,5 @@
-from odoo import api, fields, models, tools
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 # Stage fields the gate's cached pipeline order depends on (see _funnel_stage_order)
@@ -51,6 +52,20 @@ class CrmStage(models.Model):
         help="The required checklist items of this stage must be done before a lead "
         "is marked won, even when the lead skipped this stage.",
     )
+
+    @api.constrains("rotting_threshold_days", "funnel_role")
+    def _check_time_limit(self):
+        """A standard stage's time limit (Odoo's rotting threshold) is days, 0 = none."""
+        for stage in self:
+            if stage.funnel_role and stage.rotting_threshold_days < 0:
+                raise ValidationError(
+                    _(
+                        "The time limit of the stage %(stage)s cannot be negative "
+                        "(got %(days)s days; 0 means no limit).",
+                        stage=stage.name,
+                        days=stage.rotting_threshold_days,
+                    )
+                )
 
     @api.depends("checklist_item_ids")
     def _compute_checklist_item_count(self):

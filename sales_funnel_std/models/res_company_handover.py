@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -24,6 +25,27 @@ class ResCompany(models.Model):
         "the Won button opens the handover wizard and its confirmation marks the "
         "opportunity as won.",
     )
+
+    handover_limit_days = fields.Integer(
+        "Handover Within (Days)",
+        default=3,
+        help="Days after a deal is won within which it should be handed over to delivery "
+        "(playbook: within 3 days of signing); the won stage's time limit in Funnel "
+        "Analysis. 0: no limit.",
+    )
+
+    @api.constrains("handover_limit_days")
+    def _check_handover_limit_days(self):
+        for company in self:
+            if company.handover_limit_days < 0:
+                raise ValidationError(
+                    _(
+                        "The handover time limit of %(company)s cannot be negative "
+                        "(got %(days)s days; 0 means no limit).",
+                        company=company.name,
+                        days=company.handover_limit_days,
+                    )
+                )
 
     def _handover_template_project(self):
         """Template project used for new delivery projects of this company (sudo)."""

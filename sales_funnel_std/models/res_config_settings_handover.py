@@ -11,4 +11,5 @@ class ResConfigSettings(models.TransientModel):
     handover_required_for_won = fields.Boolean(
         related="company_id.handover_required_for_won", readonly=False
     )
+    handover_limit_days = fields.Integer(related="company_id.handover_limit_days", readonly=False)
     funnel_adopted = fields.Boolean(related="company_id.funnel_adopted", readonly=False)

@@ -27,6 +27,13 @@ class CrmFunnelReport(models.Model):
     * **Days in stage** is the total time of the lead's closed stays in S (several stays
       add up); ongoing stays are not counted, so the figure is the time leads took to
       leave the stage. Median and average are over leads that left the stage.
+    * **Time limit** of a stage: its *Days to rot* (Odoo's rotting threshold, the
+      playbook's stage limits by default); a lead is **over the limit** when its total
+      time in the stage (closed stays, plus the ongoing stay up to now — or up to the
+      day it was lost) exceeds it. *Within Time Limit* averages 100 / 0 over the leads
+      that left the stage or are already past the limit (an ongoing stay within the
+      limit is not decided yet). For **Won**, the limit is the company's handover limit,
+      counted from the day the deal was won to its handover.
     * Leads archived without being lost are not counted.
     """
 
@@ -70,6 +77,28 @@ class CrmFunnelReport(models.Model):
         help="The conversion target into this stage of the lead's team (else its company) "
         "for the period the lead was created in (Sales → Targets).",
     )
+    time_limit = fields.Integer(
+        "Time Limit (Days)",
+        readonly=True,
+        aggregator="max",
+        help="The stage's time limit (its Days to rot; for Won, the company's handover "
+        "limit). Empty: no limit.",
+    )
+    time_limit_met = fields.Float(
+        "Within Time Limit (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Share of the leads whose time in this stage stayed within its limit: leads "
+        "that left the stage, or are still in it past the limit. Won: deals handed over "
+        "within the handover limit.",
+    )
+    time_limit_exceeded = fields.Integer(
+        "Over Time Limit",
+        readonly=True,
+        help="Leads that spent longer than the limit in this stage (including those still "
+        "in it); won deals not handed over within the handover limit.",
+    )
     date_reached = fields.Datetime(
         "Stage Reached On",
         readonly=True,
@@ -112,7 +141,8 @@ class CrmFunnelReport(models.Model):
 
     @api.model
     def _funnel_stays_sql(self):
-        """Every stay of a lead in a standard stage: (lead_id, rank, date_in, days, closed).
+        """Every stay of a lead in a standard stage: (lead_id, rank, date_in, days, closed,
+        time_limit), ``time_limit`` being the stage's (Odoo's rotting threshold, days).
 
         Built from ``crm.lead.stage.history``; the lead's current stage always counts
         (leads older than the history, or without any row).
@@ -121,21 +151,22 @@ class CrmFunnelReport(models.Model):
             SQL("(%s, %s)", role, rank) for role, rank in FUNNEL_RANK.items()
         )
         stage_rank = SQL(
-            "SELECT s.id AS stage_id, r.rank FROM crm_stage s "
+            "SELECT s.id AS stage_id, r.rank, s.rotting_threshold_days AS time_limit"
+            " FROM crm_stage s "
             "JOIN (VALUES %s) AS r(role, rank) ON r.role = s.funnel_role",
             rank_values,
         )
         current = SQL(
             """
             SELECT l.id AS lead_id, sr.rank, COALESCE(l.date_last_stage_update, l.create_date)
-                   AS date_in, NULL::float AS days, FALSE AS closed
+                   AS date_in, NULL::float AS days, FALSE AS closed, sr.time_limit
               FROM crm_lead l JOIN stage_rank sr ON sr.stage_id = l.stage_id
             """
         )
         stays = SQL(
             """
             SELECT h.lead_id, sr.rank, h.date_in, h.duration_days AS days,
-                   h.date_out IS NOT NULL AS closed
+                   h.date_out IS NOT NULL AS closed, sr.time_limit
               FROM crm_lead_stage_history h JOIN stage_rank sr ON sr.stage_id = h.stage_id
              UNION ALL %s
             """,
@@ -165,8 +196,13 @@ class CrmFunnelReport(models.Model):
                 stays AS (%(stays)s),
                 per_stage AS (
                     SELECT lead_id, rank, MIN(date_in) AS date_in,
-                           SUM(days) FILTER (WHERE closed) AS days
+                           SUM(days) FILTER (WHERE closed) AS days,
+                           MIN(date_in) FILTER (WHERE NOT closed) AS open_since,
+                           MAX(time_limit) AS time_limit
                       FROM stays GROUP BY lead_id, rank
+                ),
+                main_company AS (
+                    SELECT id FROM res_company WHERE active ORDER BY id LIMIT 1
                 ),
                 conv_targets AS (
                     -- conversion targets per month of their period, one array per team
@@ -207,6 +243,12 @@ class CrmFunnelReport(models.Model):
                        END AS won_count,
                        sd.days AS days_in_stage,
                        COALESCE(tt.by_rank[r.rank], ct.by_rank[r.rank]) AS conversion_target,
+                       NULLIF(lim.time_limit, 0) AS time_limit,
+                       CASE WHEN lim.time_limit > 0 AND (lim.finished OR lim.spent > lim.time_limit)
+                            THEN CASE WHEN lim.spent > lim.time_limit THEN 0.0 ELSE 100.0 END
+                       END AS time_limit_met,
+                       CASE WHEN lim.time_limit > 0 AND lim.spent > lim.time_limit THEN 1 ELSE 0
+                       END AS time_limit_exceeded,
                        %(pick_date)s AS date_reached,
                        l.create_date AS lead_create_date,
                        l.user_id, l.team_id, l.company_id,
@@ -226,6 +268,30 @@ class CrmFunnelReport(models.Model):
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
                   LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
                   LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                  LEFT JOIN res_company hc
+                         ON hc.id = COALESCE(l.company_id, (SELECT id FROM main_company))
+                 -- time limits: a standard stage's own (closed stays, plus the ongoing stay
+                 -- up to now or until the lead was lost); the won stage's is the handover
+                 -- limit of the company, from the day the deal was won to its handover
+                 CROSS JOIN LATERAL (
+                    SELECT CASE WHEN r.role = 'won' THEN hc.handover_limit_days
+                                ELSE sd.time_limit END AS time_limit,
+                           CASE WHEN r.role = 'won'
+                                THEN l.won_status = 'won' AND l.handover_date IS NOT NULL
+                                ELSE sd.days IS NOT NULL OR (
+                                    sd.open_since IS NOT NULL AND l.won_status <> 'pending')
+                           END AS finished,
+                           CASE WHEN r.role = 'won' THEN
+                                CASE WHEN l.won_status = 'won' THEN EXTRACT(EPOCH FROM (
+                                    COALESCE(l.handover_date, NOW() AT TIME ZONE 'UTC')
+                                    - COALESCE(l.date_closed, m.d%(won_rank)s))) / 86400.0
+                                END
+                                ELSE COALESCE(sd.days, 0) + COALESCE(EXTRACT(EPOCH FROM (
+                                    CASE WHEN l.won_status = 'pending'
+                                         THEN NOW() AT TIME ZONE 'UTC' ELSE l.date_closed END
+                                    - sd.open_since)) / 86400.0, 0)
+                           END AS spent
+                 ) lim
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )
@@ -236,6 +302,7 @@ class CrmFunnelReport(models.Model):
                 first_in=first_in,
                 pick_date=pick_date,
                 ranks=ranks,
+                won_rank=SQL(str(FUNNEL_RANK["won"])),
                 by_rank=SQL(", ").join(
                     SQL("MAX(target_value) FILTER (WHERE rank = %s)", rank)
                     for rank in FUNNEL_RANK.values()
@@ -268,7 +335,8 @@ class CrmFunnelReport(models.Model):
         Query from ``_search``, e.g. the leads of an export) or, by default, over the
         leads of those report rows.
 
-        Returns ``{"stages": [per-stage dicts in funnel order], "total": int, "won": int,
+        Returns ``{"stages": [per-stage dicts in funnel order: reached, conversion, lost,
+        avg/median days, time limit, within-limit %, over limit], "total": int, "won": int,
         "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
         "followups": [per-grade dicts] or None}``. Percentages are None when undefined.
         """
@@ -277,43 +345,50 @@ class CrmFunnelReport(models.Model):
         table = SQL.identifier(self._table)
         self.env.cr.execute(
             query.select(
-                SQL("%s.funnel_role", table),
-                SQL("SUM(%s.reached_count)", table),
-                SQL("COUNT(*)"),
-                SQL("SUM(%s.lost_count)", table),
-                SQL("AVG(%s.days_in_stage)", table),
-                SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s.days_in_stage)", table),
-                SQL("SUM(%s.won_count)", table),
+                SQL("%s.funnel_role AS role", table),
+                SQL("SUM(%s.reached_count) AS reached", table),
+                SQL("COUNT(*) AS candidates"),
+                SQL("SUM(%s.lost_count) AS lost", table),
+                SQL("AVG(%s.days_in_stage) AS avg_days", table),
                 SQL(
-                    "SUM(%s.reached_count) FILTER (WHERE %s.bndu_grade = 'a')",
+                    "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s.days_in_stage) AS median_days",
+                    table,
+                ),
+                SQL("SUM(%s.won_count) AS won", table),
+                SQL(
+                    "SUM(%s.reached_count) FILTER (WHERE %s.bndu_grade = 'a') AS a_reached",
                     table,
                     table,
                 ),
-                SQL("SUM(%s.won_count) FILTER (WHERE %s.bndu_grade = 'a')", table, table),
+                SQL("SUM(%s.won_count) FILTER (WHERE %s.bndu_grade = 'a') AS a_won", table, table),
+                SQL("MAX(%s.time_limit) AS time_limit", table),
+                SQL("AVG(%s.time_limit_met) AS within_limit", table),
+                SQL("SUM(%s.time_limit_exceeded) AS over_limit", table),
             )
         )
-        rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        rows = {row["role"]: row for row in self.env.cr.dictfetchall()}
         labels = dict(self._fields["funnel_role"]._description_selection(self.env))
         stages = []
         for role, _label in FUNNEL_ROLES:
-            reached, candidates, lost, avg_days, median_days, _won, _a_reached, _a_won = rows.get(
-                role, (0, 0, 0, None, None, 0, 0, 0)
-            )
+            row = rows.get(role, {})
+            candidates = row.get("candidates") or 0
             stages.append(
                 {
                     "role": role,
                     "name": labels[role],
-                    "reached": reached or 0,
-                    "conversion": (100.0 * reached / candidates) if candidates else None,
-                    "lost": lost or 0,
-                    "avg_days": avg_days,
-                    "median_days": median_days,
+                    "reached": row.get("reached") or 0,
+                    "conversion": (100.0 * row["reached"] / candidates) if candidates else None,
+                    "lost": row.get("lost") or 0,
+                    "avg_days": row.get("avg_days"),
+                    "median_days": row.get("median_days"),
+                    "time_limit": row.get("time_limit"),
+                    "within_limit": row.get("within_limit"),
+                    "over_limit": row.get("over_limit") or 0,
                 }
             )
-        first = rows.get(FUNNEL_ROLES[0][0])
-        total, a_total = (first[0], first[6]) if first else (0, 0)
-        won_row = rows.get("acquisition")
-        won, a_won = (won_row[5], won_row[7]) if won_row else (0, 0)
+        first = rows.get(FUNNEL_ROLES[0][0], {})
+        total, a_total = first.get("reached"), first.get("a_reached")
+        won, a_won = first.get("won"), first.get("a_won")
         if lead_query is not None:
             lead_ids_sql = lead_query.subselect()
         else:

@@ -532,7 +532,7 @@ class FunnelXlsxExport:
             ._funnel_figures(domain, lead_query=self.Lead._search(self.lead_domain))
         )
         sheet.set_column(0, 0, 26)
-        sheet.set_column(1, 5, 16)
+        sheet.set_column(1, 8, 16)
         sheet.write_string(0, 0, _("Sales Funnel"), fmt["title"])
         headers = [
             _("Stage"),
@@ -541,6 +541,9 @@ class FunnelXlsxExport:
             _("Lost at Stage"),
             _("Median Days in Stage"),
             _("Average Days in Stage"),
+            _("Time Limit (Days)"),
+            _("Within Time Limit"),
+            _("Over Time Limit"),
         ]
         header_row = 2
         for col, header in enumerate(headers):
@@ -557,6 +560,11 @@ class FunnelXlsxExport:
                 sheet.write_number(row, 4, stage["median_days"], fmt["float"])
             if stage["avg_days"] is not None:
                 sheet.write_number(row, 5, stage["avg_days"], fmt["float"])
+            if stage["time_limit"]:
+                sheet.write_number(row, 6, stage["time_limit"], fmt["int"])
+            if stage["within_limit"] is not None:
+                sheet.write_number(row, 7, stage["within_limit"] / 100.0, fmt["percent"])
+            sheet.write_number(row, 8, stage["over_limit"], fmt["int"])
         last_stage_row = row
         row += 2
         kpis = [
@@ -599,7 +607,7 @@ class FunnelXlsxExport:
         chart.set_title({"name": _("Sales Funnel")})
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
-        sheet.insert_chart(1, 7, chart, {"x_scale": 1.3, "y_scale": 1.2})
+        sheet.insert_chart(1, 10, chart, {"x_scale": 1.3, "y_scale": 1.2})
         self.row_counts["summary"] = len(FUNNEL_ROLES)
         return sheet
 
