@@ -50,6 +50,8 @@
         "security/screening_security.xml",
         "data/crm_screening_data.xml",
         "views/crm_screening_views.xml",
+        "security/forecast_security.xml",
+        "views/crm_funnel_forecast_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

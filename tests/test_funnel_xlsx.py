@@ -6,7 +6,7 @@ from datetime import datetime
 import openpyxl
 from freezegun import freeze_time
 
-from odoo.addons.sales_funnel_std.report.funnel_xlsx import FunnelXlsxExport
+from odoo.addons.sales_funnel_std.report.funnel_xlsx import SHEETS, FunnelXlsxExport
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, users
 
@@ -62,7 +62,7 @@ class TestFunnelXlsx(AnalyticsCase):
         book = self._export()
         self.assertEqual(
             book.sheetnames,
-            ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets"],
+            ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets", "Forecast"],
         )
         pipeline = book["Pipeline"]
         header = self._header(pipeline)
@@ -171,8 +171,15 @@ class TestFunnelXlsx(AnalyticsCase):
     @users("sf_manager")
     def test_empty_selection_gives_valid_workbook(self):
         book = self._export(date_from="2099-01-01")
-        self.assertEqual(len(book.sheetnames), 5)
+        self.assertEqual(len(book.sheetnames), len(SHEETS))
         self.assertEqual(self._rows(book["Targets"])[0][0], "No target for the selected period.")
+        self.assertEqual(
+            [row for row in self._rows(book["Forecast"]) if row[0]],
+            [
+                ["Month", "Salesperson", *self._header(book["Forecast"])[2:]],
+                ["No forecast for the selected period.", *[None] * 6],
+            ],
+        )
         pipeline = book["Pipeline"]
         self.assertEqual(self._header(pipeline)[0], "Opportunity")
         self.assertEqual(

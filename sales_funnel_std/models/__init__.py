@@ -32,3 +32,7 @@ from . import (  # lead sources, screening, assignment, intake timeliness
     res_config_settings_screening,
     utm_source,
 )
+from . import (  # stage time limits and the weighted forecast
+    res_company_forecast,
+    res_config_settings_forecast,
+)

@@ -53,6 +53,26 @@ class CrmStage(models.Model):
         "is marked won, even when the lead skipped this stage.",
     )
 
+    funnel_probability = fields.Integer(
+        "Default Probability (%)",
+        help="Probability of winning an opportunity in this stage, used by the forecast "
+        "when the company weighs it by stage rather than by each opportunity's own "
+        "probability (CRM settings). 0: the opportunity's own.",
+    )
+
+    @api.constrains("funnel_probability")
+    def _check_funnel_probability(self):
+        for stage in self:
+            if not 0 <= stage.funnel_probability <= 100:
+                raise ValidationError(
+                    _(
+                        "The default probability of the stage %(stage)s must be between 0 "
+                        "and 100 %% (got %(probability)s).",
+                        stage=stage.name,
+                        probability=stage.funnel_probability,
+                    )
+                )
+
     @api.constrains("rotting_threshold_days", "funnel_role")
     def _check_time_limit(self):
         """A standard stage's time limit (Odoo's rotting threshold) is days, 0 = none."""

@@ -21,12 +21,12 @@ import xlsxwriter
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, date_utils
 
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
-SHEETS = ("summary", "pipeline", "followups", "handovers", "targets")
+SHEETS = ("summary", "pipeline", "followups", "handovers", "targets", "forecast")
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -39,15 +39,24 @@ class FunnelXlsxExport:
     ``env`` carries the user (rights), language (labels) and timezone (dates).
     ``summary_domain`` is the domain on ``crm.funnel.report`` for the summary figures
     (defaults to the rows of the selected leads); ``target_domain`` the domain on
-    ``crm.funnel.target.progress`` of the Targets sheet (defaults to the current period).
+    ``crm.funnel.target.progress`` of the Targets sheet (defaults to the current period);
+    ``forecast_domain`` the domain on ``crm.funnel.forecast`` of the Forecast sheet
+    (defaults to the closing dates of the current year).
     Use ``build()`` to get the bytes and ``filename()`` for the file name.
     """
 
     def __init__(
-        self, env, lead_domain, summary_domain=None, chunk_size=CHUNK_SIZE, target_domain=None
+        self,
+        env,
+        lead_domain,
+        summary_domain=None,
+        chunk_size=CHUNK_SIZE,
+        target_domain=None,
+        forecast_domain=None,
     ):
         self.env = env
         self.target_domain = target_domain
+        self.forecast_domain = forecast_domain
         self.Lead = env["crm.lead"].with_context(active_test=False)
         self.lead_domain = lead_domain
         self.summary_domain = summary_domain
@@ -680,4 +689,52 @@ class FunnelXlsxExport:
         else:
             sheet.write_string(1, 0, _("No target for the selected period."), fmt["note"])
         self.row_counts["targets"] = len(rows)
+        return sheet
+
+    def _write_forecast(self, workbook, lead_ids):
+        """Won + weighted pipeline against the revenue targets per closing month: per team
+        (team targets), then per salesperson (personal targets). Grouped reads through the
+        ORM: the user's record rules apply."""
+        _ = self.env._
+        fmt = self.formats
+        sheet = workbook.add_worksheet(_("Forecast"))
+        Forecast = self.env["crm.funnel.forecast"]
+        domain = self.forecast_domain
+        if domain is None:
+            today = fields.Date.context_today(Forecast)
+            domain = [
+                ("date", ">=", date_utils.start_of(today, "year")),
+                ("date", "<=", date_utils.end_of(today, "year")),
+            ]
+        sheet.set_column(0, 0, 12)
+        sheet.set_column(1, 1, 24)
+        sheet.set_column(2, 6, 16)
+        row = 0
+        count = 0
+        blocks = (("team_id", _("Sales Team")), ("user_id", _("Salesperson")))
+        for groupby, group_label in blocks:
+            headers = [
+                _("Month"),
+                group_label,
+                _("Won Revenue"),
+                _("Weighted Pipeline"),
+                _("Forecast"),
+                _("Revenue Target"),
+                _("Forecast vs Target"),
+            ]
+            for col, header in enumerate(headers):
+                sheet.write_string(row, col, header, fmt["header"])
+            for line in Forecast._forecast_by_month(domain, groupby):
+                row += 1
+                count += 1
+                sheet.write_string(row, 0, f"{line['month']:%Y-%m}")
+                sheet.write_string(row, 1, line["group"].display_name or _("None"))
+                for col, key in enumerate(("won", "pipeline", "forecast", "target"), start=2):
+                    sheet.write_number(row, col, line[key], fmt["money"])
+                if line["target"]:
+                    sheet.write_number(row, 6, line["forecast"] / line["target"], fmt["percent"])
+            row += 2
+        if not count:
+            sheet.write_string(row, 0, _("No forecast for the selected period."), fmt["note"])
+        self.row_counts["forecast"] = count
         return sheet

@@ -5,6 +5,7 @@ import pytz
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import date_utils
 
 from ..report.funnel_xlsx import FunnelXlsxExport
 
@@ -110,11 +111,29 @@ class CrmFunnelExport(models.TransientModel):
             domain += [("user_id", "in", self.user_ids.ids)]
         return domain
 
+    def _forecast_domain(self):
+        """Domain on ``crm.funnel.forecast``: closing dates between the filters' dates (the
+        current year without dates), the filters' teams and people."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        domain = [
+            ("date", ">=", self.date_from or date_utils.start_of(today, "year")),
+            ("date", "<=", self.date_to or date_utils.end_of(today, "year")),
+        ]
+        if self.team_ids:
+            domain += [("team_id", "in", self.team_ids.ids)]
+        if self.user_ids:
+            domain += [("user_id", "in", self.user_ids.ids)]
+        return domain
+
     def _build_workbook(self):
         """Write the workbook for the current filters; return ``(filename, bytes)``."""
         self.ensure_one()
         exporter = FunnelXlsxExport(
-            self.env, self._lead_domain(), target_domain=self._target_domain()
+            self.env,
+            self._lead_domain(),
+            target_domain=self._target_domain(),
+            forecast_domain=self._forecast_domain(),
         )
         return exporter.filename(), exporter.build()
 

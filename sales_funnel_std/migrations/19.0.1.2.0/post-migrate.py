@@ -1,7 +1,8 @@
-"""19.0.1.2.0: the playbook's stage time limits on the standard stages (Odoo's rotting).
+"""19.0.1.2.0: the playbook's stage time limits on the standard stages (Odoo's rotting)
+and the stages' default probabilities (forecast).
 
-The stage data is ``noupdate``: set the limit of each standard stage of an existing
-database once, unless an admin already gave that stage a rotting threshold.
+The stage data is ``noupdate``: set each value on the standard stages of an existing
+database once, unless an admin already set one (0 is the unset value of both).
 """
 
 from odoo.tools import SQL
@@ -14,20 +15,33 @@ STAGE_LIMITS = {
     "crm_stage_proposal": 14,
     "crm_stage_negotiation": 14,
 }
+STAGE_PROBABILITIES = {
+    "crm_stage_acquisition": 10,
+    "crm_stage_qualification": 20,
+    "crm_stage_discovery": 40,
+    "crm_stage_proposal": 60,
+    "crm_stage_negotiation": 80,
+}
 
 
-def migrate(cr, version):
-    values = SQL(", ").join(SQL("(%s, %s)", name, days) for name, days in STAGE_LIMITS.items())
+def _set_unset(cr, column, values_by_xmlid):
+    values = SQL(", ").join(SQL("(%s, %s)", name, value) for name, value in values_by_xmlid.items())
     cr.execute(
         SQL(
             """
-            UPDATE crm_stage stage SET rotting_threshold_days = limits.days
+            UPDATE crm_stage stage SET %(column)s = defaults.value
               FROM ir_model_data imd
-              JOIN (VALUES %s) AS limits(name, days) ON limits.name = imd.name
+              JOIN (VALUES %(values)s) AS defaults(name, value) ON defaults.name = imd.name
              WHERE imd.module = 'sales_funnel_std' AND imd.model = 'crm.stage'
                AND imd.res_id = stage.id
-               AND COALESCE(stage.rotting_threshold_days, 0) = 0
+               AND COALESCE(stage.%(column)s, 0) = 0
             """,
-            values,
+            column=SQL.identifier(column),
+            values=values,
         )
     )
+
+
+def migrate(cr, version):
+    _set_unset(cr, "rotting_threshold_days", STAGE_LIMITS)
+    _set_unset(cr, "funnel_probability", STAGE_PROBABILITIES)
