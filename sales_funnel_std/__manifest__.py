@@ -15,6 +15,7 @@
         "views/crm_funnel_apply_views.xml",
         "views/crm_team_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_grade_calibration_views.xml",
         "views/crm_bndu_rules_views.xml",
         "security/gates_security.xml",
         "data/crm_stage_data.xml",
@@ -51,6 +52,7 @@
         "data/crm_screening_data.xml",
         "views/crm_screening_views.xml",
         "security/forecast_security.xml",
+        "security/calibration_security.xml",
         "views/crm_funnel_forecast_views.xml",
     ],
     "demo": [

@@ -32,7 +32,9 @@ from . import (  # lead sources, screening, assignment, intake timeliness
     res_config_settings_screening,
     utm_source,
 )
-from . import (  # stage time limits and the weighted forecast
+from . import (  # stage time limits, the weighted forecast, the explained grade
+    crm_lead_grade_insight,
+    res_company_calibration,
     res_company_forecast,
     res_config_settings_forecast,
 )
