@@ -1,7 +1,7 @@
 from odoo import _, fields, models
 
-from .grade_calibration import MIN_CLOSED_DEALS, rate
 from .crm_lead import BNDU_SCORE_FIELDS
+from .grade_calibration import MIN_CLOSED_DEALS, rate
 
 
 class CrmLead(models.Model):

@@ -1,8 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
 
-from ..models.res_company import BNDU_RULE_FIELDS
 from ..models.grade_calibration import MIN_CLOSED_DEALS, rate, suggest_thresholds
+from ..models.res_company import BNDU_RULE_FIELDS
 
 
 class CrmBnduRules(models.TransientModel):
