@@ -163,4 +163,19 @@ check(
     str([(row.metric, row.actual_value) for row in progress]),
 )
 
+# revenue forecast and the explained grade (issue 17)
+forecast = (
+    env["crm.funnel.forecast"]
+    .with_user(users["manager"])
+    ._forecast_by_month([("team_id", "=", direct.team_id.id)])
+)
+check(
+    "the forecast shows Direct Sales' pipeline against its target",
+    any(line["pipeline"] for line in forecast) and any(line["target"] for line in forecast),
+    str(forecast),
+)
+check("grade win rates snapshot taken", bool(env.company.bndu_outcomes_date))
+graded = env["crm.lead"].with_user(users["salesman1"]).search([("bndu_grade", "=", "a")], limit=1)
+check("an A lead explains its grade", bool(graded.bndu_insight), graded.name)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")
