@@ -26,6 +26,13 @@ def open_pipeline(page):
     return page
 
 
+def open_menu(page, section, entry):
+    """CRM → ``section`` → ``entry`` from the pipeline's top menu."""
+    open_pipeline(page)
+    page.locator(".o_menu_sections button", has_text=section).click()
+    page.locator(".dropdown-menu .dropdown-item", has_text=entry).click()
+
+
 def kanban_column(page, stage):
     """The kanban column of ``stage`` (exact title)."""
     return page.locator(".o_kanban_group").filter(

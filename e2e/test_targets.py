@@ -5,18 +5,12 @@ import re
 
 from playwright.sync_api import expect
 
-from e2e.helpers import open_pipeline
-
-
-def _menu(page, section, entry):
-    open_pipeline(page)
-    page.locator(".o_menu_sections button", has_text=section).click()
-    page.locator(".dropdown-menu .dropdown-item", has_text=entry).click()
+from e2e.helpers import open_menu
 
 
 def test_manager_sees_actual_vs_target(page_factory):
     page = page_factory.login("e2e_manager")
-    _menu(page, "Reporting", "Actual vs Target")
+    open_menu(page, "Reporting", "Actual vs Target")
     expect(page.locator(".o_breadcrumb")).to_contain_text("Actual vs Target")
     rows = page.locator(".o_list_renderer .o_data_row")
     expect(rows.filter(has_text="E2E Team").filter(has_text="New leads").first).to_be_visible()
@@ -27,14 +21,14 @@ def test_manager_sees_actual_vs_target(page_factory):
     page.locator(".o_switch_view.o_pivot").click()
     expect(page.locator(".o_pivot table")).to_contain_text("Won revenue")
     # the team's card in CRM → Sales → Teams shows the month's revenue target
-    _menu(page, "Sales", "Teams")
+    open_menu(page, "Sales", "Teams")
     card = page.locator(".o_kanban_record", has_text="E2E Team")
     expect(card.locator(".o_funnel_team_target")).to_contain_text("200,000")
 
 
 def test_salesman_prints_his_target_agreement(page_factory):
     page = page_factory.login("e2e_salesman")
-    _menu(page, "Sales", "Targets")
+    open_menu(page, "Sales", "Targets")
     expect(page.locator(".o_breadcrumb")).to_contain_text("Targets")
     rows = page.locator(".o_list_renderer .o_data_row")
     # his own target and his team's; not his teammate's
