@@ -50,6 +50,13 @@
         "security/screening_security.xml",
         "data/crm_screening_data.xml",
         "views/crm_screening_views.xml",
+        "security/objection_security.xml",
+        "data/crm_objection_type_data.xml",
+        "data/mail_activity_type_objection_data.xml",
+        "data/crm_stage_objection_data.xml",
+        "views/crm_objection_type_views.xml",
+        "views/crm_lead_objection_views.xml",
+        "views/crm_objection_report_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

@@ -32,3 +32,10 @@ from . import (  # lead sources, screening, assignment, intake timeliness
     res_config_settings_screening,
     utm_source,
 )
+from . import (  # customer objections answered within 24 h
+    crm_lead_objection,
+    crm_lead_objections,
+    crm_objection_type,
+    res_company_objection,
+    res_config_settings_objection,
+)

@@ -1,2 +1,3 @@
 from . import crm_funnel_report
 from . import crm_funnel_target_progress
+from . import crm_objection_report
