@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from e2e.helpers import open_pipeline
 
-SHEETS = ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets"]
+SHEETS = ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets", "Objections"]
 
 
 def _reporting_menu(page, entry):

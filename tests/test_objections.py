@@ -367,3 +367,48 @@ class TestObjectionAnalysis(ObjectionCase):
         )
         mine = Report.with_user(self.user_salesman_2).search([])
         self.assertEqual(mine.lead_id, self.lead_2)
+
+
+class TestObjectionExport(ObjectionCase):
+    @users("sf_salesman_1")
+    def test_objections_sheet_own_leads_only(self):
+        import io
+
+        import openpyxl
+
+        from odoo.addons.sales_funnel_std.report.funnel_xlsx import FunnelXlsxExport
+
+        with freeze_time(MONDAY_10):
+            mine = self._objection()
+            self.env["crm.lead.objection"].sudo().create(
+                {
+                    "lead_id": self.lead_2.id,
+                    "type_id": self.type_decision.id,
+                    "customer_words": "Not visible to salesman 1.",
+                }
+            )
+        mine.action_respond("Instalments offered.")
+        content = FunnelXlsxExport(
+            self.env, [("id", "in", (self.lead_1 | self.lead_2).ids)]
+        ).build()
+        book = openpyxl.load_workbook(io.BytesIO(content))
+        sheet = book["Objections"]
+        header = [cell.value for cell in sheet[1]]
+        rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+        self.assertEqual(len(rows), 1)
+        row = dict(zip(header, rows[0], strict=True))
+        self.assertEqual(row["Opportunity"], "Objection lead 1")
+        self.assertEqual(row["Objection Type"], "Price")
+        self.assertEqual(row["Customer's Words"], PRICE_WORDS)
+        self.assertEqual(row["Response"], "Instalments offered.")
+        self.assertEqual(row["Status"], "Answered")
+
+    def test_funnel_analysis_objections_per_stage(self):
+        with freeze_time(MONDAY_10):
+            self._objection()
+            self._objection(type_id=self.type_decision.id, customer_words="CFO decides.")
+        with freeze_time("2026-11-27 10:00:00"):
+            rows = self.env["crm.funnel.report"].search(
+                [("lead_id", "=", self.lead_1.id), ("funnel_role", "=", "acquisition")]
+            )
+            self.assertEqual(rows.objection_count, 2)

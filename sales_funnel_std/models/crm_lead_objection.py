@@ -76,6 +76,7 @@ class CrmLeadObjection(models.Model):
     resolved_by_id = fields.Many2one("res.users", "Resolved By", readonly=True, copy=False)
     state = fields.Selection(
         OBJECTION_STATES,
+        "Status",
         required=True,
         default="open",
         index=True,

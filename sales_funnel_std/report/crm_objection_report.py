@@ -34,6 +34,7 @@ class CrmObjectionReport(models.Model):
     stage_id = fields.Many2one("crm.stage", "Raised in Stage", readonly=True)
     state = fields.Selection(
         lambda self: self.env["crm.lead.objection"]._fields["state"].selection,
+        string="Status",
         readonly=True,
     )
     outcome = fields.Selection(
