@@ -9,7 +9,7 @@ from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
-OBJECTION_STATES = [("open", "Open"), ("answered", "Answered"), ("resolved", "Resolved")]
+OBJECTION_STATES = [("open", "Not Answered"), ("answered", "Answered"), ("resolved", "Resolved")]
 OBJECTION_BATCH = 1000
 # set by the system (response time, escalation sweep), never by users
 SYSTEM_FIELDS = {"response_late", "escalated_on", "escalated_to_id", "activity_id"}
@@ -81,8 +81,8 @@ class CrmLeadObjection(models.Model):
         default="open",
         index=True,
         copy=False,
-        help="Open: not answered yet. Answered: the customer has our answer. Resolved: the "
-        "customer accepted it.",
+        help="Not answered: the customer is waiting for our answer. Answered: the customer has "
+        "our answer. Resolved: the customer accepted it.",
     )
     response_late = fields.Boolean(
         "Answered Late",
@@ -268,7 +268,9 @@ class CrmLeadObjection(models.Model):
                 _(
                     "An objection can be %(state)s only once the response given to the "
                     "customer is written down.",
-                    state=states[state].lower(),
+                    state=dict(self._fields["state"]._description_selection(self.env))[
+                        state
+                    ].lower(),
                 )
             )
         raised_on = fields.Datetime.to_datetime(vals.get("raised_on"))
