@@ -28,7 +28,7 @@ def test_log_and_answer_objection(page_factory):
     saved = field.locator(".o_data_row", has_text=WORDS)
     expect(saved).to_be_visible()
     expect(saved).to_contain_text("Not Answered")
-    expect(saved.locator("div[name=stage_id]")).to_contain_text("Lead acquisition")
+    expect(saved.locator("td[name=stage_id]")).to_contain_text("Lead acquisition")
     expect(page.locator("div[name=button_box]")).to_contain_text("Open Objections")
 
     # the answer activity is the salesman's, on the deadline's day

@@ -72,8 +72,8 @@ class CrmLeadObjection(models.Model):
     response = fields.Text(help="What was answered or offered to the customer.")
     responded_on = fields.Datetime("Answered On", copy=False)
     responded_by_id = fields.Many2one("res.users", "Answered By", readonly=True, copy=False)
-    resolved_on = fields.Datetime("Resolved On", readonly=True, copy=False)
-    resolved_by_id = fields.Many2one("res.users", "Resolved By", readonly=True, copy=False)
+    resolved_on = fields.Datetime(readonly=True, copy=False)
+    resolved_by_id = fields.Many2one("res.users", readonly=True, copy=False)
     state = fields.Selection(
         OBJECTION_STATES,
         "Status",
@@ -95,7 +95,7 @@ class CrmLeadObjection(models.Model):
         "Overdue", compute="_compute_is_overdue", search="_search_is_overdue"
     )
     escalated_on = fields.Datetime(readonly=True, copy=False)
-    escalated_to_id = fields.Many2one("res.users", "Escalated To", readonly=True, copy=False)
+    escalated_to_id = fields.Many2one("res.users", readonly=True, copy=False)
     activity_id = fields.Many2one("mail.activity", ondelete="set null", readonly=True, copy=False)
 
     # the hourly sweep reads only the open objections not escalated yet

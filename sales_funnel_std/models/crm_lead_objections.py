@@ -25,7 +25,6 @@ class CrmLead(models.Model):
         "stage can require it).",
     )
     objection_overdue = fields.Boolean(
-        "Objection Overdue",
         compute="_compute_objection_overdue",
         search="_search_objection_overdue",
         help="An objection was not answered before its deadline.",
