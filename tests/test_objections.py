@@ -203,12 +203,32 @@ class TestObjectionBadInput(ObjectionCase):
             objection.write({"response_late": False, "escalated_on": False})
         self.assertEqual(
             str(error.exception),
-            "The response time and escalation of an objection are set by the system; they "
-            "cannot be written (escalated_on, response_late).",
+            "Who answered or resolved an objection, its lateness and its escalation are set "
+            "by the system; they cannot be written (escalated_on, response_late).",
         )
+        with self.assertRaises(UserError):
+            objection.write({"resolved_by_id": self.user_admin.id})
         with self.assertRaises(UserError):
             objection.write({"lead_id": self.lead_2.id})
         self.assertEqual(objection.lead_id, self.lead_1)
+        self.assertFalse(objection.resolved_by_id)
+
+    @users("sf_salesman_1")
+    @freeze_time(MONDAY_10)
+    def test_dates_in_the_future_refused(self):
+        with self.assertRaises(ValidationError) as error:
+            self._objection(raised_on="2026-11-24 10:00:00")
+        self.assertEqual(
+            str(error.exception), "Raised On cannot be in the future (2026-11-24 10:00:00)."
+        )
+        self.assertFalse(self.env["crm.lead.objection"].search([("lead_id", "=", self.lead_1.id)]))
+        objection = self._objection()
+        with self.assertRaises(ValidationError) as error:
+            objection.action_respond("Later", responded_on="2026-11-25 10:00:00")
+        self.assertEqual(
+            str(error.exception), "Answered On cannot be in the future (2026-11-25 10:00:00)."
+        )
+        self.assertEqual(objection.state, "open")
 
     def test_response_hours_must_be_positive(self):
         for bad in (0, -4):

@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 import pytz
@@ -11,8 +12,18 @@ _logger = logging.getLogger(__name__)
 
 OBJECTION_STATES = [("open", "Not Answered"), ("answered", "Answered"), ("resolved", "Resolved")]
 OBJECTION_BATCH = 1000
-# set by the system (response time, escalation sweep), never by users
-SYSTEM_FIELDS = {"response_late", "escalated_on", "escalated_to_id", "activity_id"}
+# set by the system (who answered / resolved, lateness, escalation sweep), never by users
+SYSTEM_FIELDS = {
+    "responded_by_id",
+    "resolved_by_id",
+    "resolved_on",
+    "response_late",
+    "escalated_on",
+    "escalated_to_id",
+    "activity_id",
+}
+# clock skew tolerated between a client and the server for "not in the future"
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 class CrmLeadObjection(models.Model):
@@ -190,8 +201,12 @@ class CrmLeadObjection(models.Model):
             objection._objection_check_vals({**current, **prepared[objection.id]})
         was_open = self.filtered(lambda o: o.state == "open")
         old_states = {objection.id: objection.state for objection in self}
+        # one write per distinct set of values (a mass edit is one or two UPDATEs)
+        batches = defaultdict(list)
         for objection in self:
-            super(CrmLeadObjection, objection).write(prepared[objection.id])
+            batches[tuple(sorted(prepared[objection.id].items()))].append(objection.id)
+        for values, ids in batches.items():
+            super(CrmLeadObjection, self.browse(ids)).write(dict(values))
         (was_open - self.filtered(lambda o: o.state == "open"))._objection_after_answer()
         if any(old_states[o.id] != o.state for o in self):
             self.lead_id._objection_refresh_checklist()
@@ -216,8 +231,9 @@ class CrmLeadObjection(models.Model):
             if SYSTEM_FIELDS & set(vals):
                 raise UserError(
                     _(
-                        "The response time and escalation of an objection are set by the "
-                        "system; they cannot be written (%(fields)s).",
+                        "Who answered or resolved an objection, its lateness and its "
+                        "escalation are set by the system; they cannot be written "
+                        "(%(fields)s).",
                         fields=", ".join(sorted(SYSTEM_FIELDS & set(vals))),
                     )
                 )
@@ -275,6 +291,16 @@ class CrmLeadObjection(models.Model):
             )
         raised_on = fields.Datetime.to_datetime(vals.get("raised_on"))
         responded_on = fields.Datetime.to_datetime(vals.get("responded_on"))
+        latest = fields.Datetime.now() + FUTURE_TOLERANCE
+        for fname, value in (("raised_on", raised_on), ("responded_on", responded_on)):
+            if value and value > latest:
+                raise ValidationError(
+                    _(
+                        "%(field)s cannot be in the future (%(value)s).",
+                        field=self._fields[fname]._description_string(self.env),
+                        value=fields.Datetime.to_string(value),
+                    )
+                )
         if raised_on and responded_on and responded_on < raised_on:
             raise ValidationError(
                 _(
