@@ -136,5 +136,7 @@ team_target = env["crm.funnel.target"].create(
     }
 )
 team_target.with_user(manager)._split({salesman: 1.0, salesman_zh: 1.0})
+# 7. objections: an opportunity where the customer is about to object
+_opportunity("E2E Object me", salesman, stage_id=stages["acquisition"].id)
 env.cr.commit()
 print("e2e data ready")

@@ -8,7 +8,15 @@ from playwright.sync_api import expect
 
 from e2e.helpers import open_pipeline
 
-SHEETS = ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets", "Forecast"]
+SHEETS = [
+    "Funnel Summary",
+    "Pipeline",
+    "Follow-up Log",
+    "Handovers",
+    "Targets",
+    "Forecast",
+    "Objections",
+]
 
 
 def _reporting_menu(page, entry):

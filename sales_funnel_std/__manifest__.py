@@ -54,6 +54,13 @@
         "security/forecast_security.xml",
         "security/calibration_security.xml",
         "views/crm_funnel_forecast_views.xml",
+        "security/objection_security.xml",
+        "data/crm_objection_type_data.xml",
+        "data/mail_activity_type_objection_data.xml",
+        "data/crm_stage_objection_data.xml",
+        "views/crm_objection_type_views.xml",
+        "views/crm_lead_objection_views.xml",
+        "views/crm_objection_report_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",
@@ -63,6 +70,7 @@
         "demo/crm_lead_story_demo.xml",
         "demo/crm_funnel_target_demo.xml",
         "demo/crm_lead_screening_demo.xml",
+        "demo/crm_lead_objection_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

@@ -59,6 +59,9 @@ PREFILL_COLUMNS = [
     ("crm_lead", "first_touch_deadline", "timestamp", "null"),
     ("crm_lead", "first_touch_date", "timestamp", "null"),
     ("crm_lead", "first_touch_state", "varchar", "null"),
+    # objections: none before the addon
+    ("crm_lead", "objection_open_count", "int4", "0"),
+    ("crm_lead", "objection_clear", "bool", "true"),
 ]
 
 

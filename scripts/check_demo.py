@@ -178,4 +178,21 @@ check("grade win rates snapshot taken", bool(env.company.bndu_outcomes_date))
 graded = env["crm.lead"].with_user(users["salesman1"]).search([("bndu_grade", "=", "a")], limit=1)
 check("an A lead explains its grade", bool(graded.bndu_insight), graded.name)
 
+# customer objections (objections answered within 24 h)
+Objection = env["crm.lead.objection"].with_context(active_test=False)
+objections = Objection.search([("lead_id", "in", leads.ids)])
+check("objections logged on the demo story", len(objections) >= 6, f"({len(objections)})")
+check("every objection type but Other used", len(objections.type_id) >= 4)
+overdue = objections.filtered(lambda o: o.is_overdue)
+check(
+    "one objection overdue, escalated to the team leader",
+    len(overdue) == 1 and overdue.escalated_to_id and overdue.response_late,
+    str(overdue.mapped("customer_words")),
+)
+check("overdue objection shows on the card", overdue.lead_id.objection_overdue)
+check(
+    "objections before a loss",
+    any(o.lead_id.won_status == "lost" for o in objections),
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -62,7 +62,15 @@ class TestFunnelXlsx(AnalyticsCase):
         book = self._export()
         self.assertEqual(
             book.sheetnames,
-            ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets", "Forecast"],
+            [
+                "Funnel Summary",
+                "Pipeline",
+                "Follow-up Log",
+                "Handovers",
+                "Targets",
+                "Forecast",
+                "Objections",
+            ],
         )
         pipeline = book["Pipeline"]
         header = self._header(pipeline)

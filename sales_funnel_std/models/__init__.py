@@ -38,3 +38,10 @@ from . import (  # stage time limits, the weighted forecast, the explained grade
     res_company_forecast,
     res_config_settings_forecast,
 )
+from . import (  # customer objections answered within 24 h
+    crm_lead_objection,
+    crm_lead_objections,
+    crm_objection_type,
+    res_company_objection,
+    res_config_settings_objection,
+)

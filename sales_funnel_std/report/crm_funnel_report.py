@@ -121,6 +121,15 @@ class CrmFunnelReport(models.Model):
         string="Won/Lost",
         readonly=True,
     )
+    # customer objections raised while the lead was in this stage (crm_lead_objection.py)
+    objection_count = fields.Integer(
+        "Objections Raised", readonly=True, help="Customer objections raised in this stage."
+    )
+    objection_late_count = fields.Integer(
+        "Objections Answered Late",
+        readonly=True,
+        help="Objections of this stage answered after their deadline, or still open past it.",
+    )
     # screening and intake timeliness (crm_lead_screening.py)
     source_priority = fields.Integer(readonly=True, aggregator=False)
     screening_result = fields.Selection(
@@ -229,6 +238,13 @@ class CrmFunnelReport(models.Model):
                 lead_max AS (
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
                       FROM per_stage GROUP BY lead_id
+                ),
+                objections AS (
+                    SELECT o.lead_id, sr.rank, COUNT(*) AS raised,
+                           COUNT(*) FILTER (WHERE o.response_late OR (o.state = 'open'
+                               AND o.response_deadline < (now() AT TIME ZONE 'UTC'))) AS late
+                      FROM crm_lead_objection o JOIN stage_rank sr ON sr.stage_id = o.stage_id
+                     GROUP BY o.lead_id, sr.rank
                 )
                 SELECT l.id * 10 + r.rank AS id,
                        l.id AS lead_id,
@@ -255,7 +271,9 @@ class CrmFunnelReport(models.Model):
                        l.source_id, l.medium_id, l.campaign_id,
                        l.bndu_grade, l.won_status,
                        l.source_priority, l.screening_result, l.intake_late,
-                       l.first_touch_state
+                       l.first_touch_state,
+                       COALESCE(obj.raised, 0) AS objection_count,
+                       COALESCE(obj.late, 0) AS objection_late_count
                   FROM lead_max m
                   JOIN crm_lead l ON l.id = m.lead_id
                   -- per lead, not per (lead, stage) row: the arrays hold every stage
@@ -292,6 +310,7 @@ class CrmFunnelReport(models.Model):
                                     - sd.open_since)) / 86400.0, 0)
                            END AS spent
                  ) lim
+                  LEFT JOIN objections obj ON obj.lead_id = l.id AND obj.rank = r.rank
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )

@@ -1,4 +1,5 @@
-"""Funnel workbook: summary, pipeline, follow-up log and handovers in one ``.xlsx``.
+"""Funnel workbook: summary, pipeline, follow-up log, handovers, targets and objections in
+one ``.xlsx``.
 
 The workbook is written by xlsxwriter in ``constant_memory`` mode: each sheet is
 written row by row, in order, and flushed to a temporary file as it goes. Rows are
@@ -26,7 +27,7 @@ from odoo.tools import SQL, date_utils
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
-SHEETS = ("summary", "pipeline", "followups", "handovers", "targets", "forecast")
+SHEETS = ("summary", "pipeline", "followups", "handovers", "targets", "forecast", "objections")
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -336,6 +337,47 @@ class FunnelXlsxExport:
             Column(_("Salesperson"), "text", 20, self._name_sql("res.users", SQL("f.user_id"))),
         ]
 
+    def _objection_columns(self):
+        _ = self.env._
+        model = "crm.lead.objection"
+
+        def field(fname, kind, width, sql):
+            return self._field_column(model, fname, kind, width, sql)
+
+        def selection(fname):
+            return self._selection_sql(model, fname, SQL("o.%s", SQL.identifier(fname)))
+
+        return [
+            field("raised_on", "datetime", 17, self._date_sql(SQL("o.raised_on"))),
+            *self._lead_identity_columns(),
+            field("type_id", "text", 16, self._name_sql("crm.objection.type", SQL("o.type_id"))),
+            field("customer_words", "text", 40, SQL("o.customer_words")),
+            field("stage_id", "text", 18, self._name_sql("crm.stage", SQL("o.stage_id"))),
+            field("response_deadline", "datetime", 17, self._date_sql(SQL("o.response_deadline"))),
+            field("response", "text", 40, SQL("o.response")),
+            field("responded_on", "datetime", 17, self._date_sql(SQL("o.responded_on"))),
+            field("state", "text", 12, selection("state")),
+            Column(
+                self._label(model, "response_late"),
+                "text",
+                12,
+                SQL("CASE WHEN o.response_late THEN %s END", _("Yes")),
+                ((model, "response_late"),),
+            ),
+            field(
+                "resolved_by_id", "text", 20, self._name_sql("res.users", SQL("o.resolved_by_id"))
+            ),
+            field("resolved_on", "datetime", 17, self._date_sql(SQL("o.resolved_on"))),
+            self._salesperson_column(),
+            self._field_column(
+                "crm.lead",
+                "won_status",
+                "text",
+                10,
+                self._selection_sql("crm.lead", "won_status", SQL("lead.won_status")),
+            ),
+        ]
+
     def _handover_columns(self):
         _ = self.env._
         lead = "crm.lead"
@@ -505,6 +547,29 @@ class FunnelXlsxExport:
             ),
             ids,
             _("No follow-up record matches the selection."),
+        )
+
+    def _write_objections(self, workbook, lead_ids):
+        _ = self.env._
+        ids = []
+        if "crm.lead.objection" in self.env and lead_ids:
+            # the user's record rules on objections apply (ids from _search)
+            Objection = self.env["crm.lead.objection"].with_context(active_test=False)
+            query = Objection._search([("lead_id", "any", self.lead_domain)], order="id")
+            self.env.cr.execute(query.select())
+            ids = [row[0] for row in self.env.cr.fetchall()]
+        self._write_table(
+            workbook,
+            "objections",
+            _("Objections"),
+            self._objection_columns(),
+            lambda chunk: SQL(
+                "FROM crm_lead_objection o JOIN crm_lead lead ON lead.id = o.lead_id"
+                " WHERE o.id = ANY(%s) ORDER BY o.raised_on, o.id",
+                chunk,
+            ),
+            ids,
+            _("No objection matches the selection."),
         )
 
     def _write_handovers(self, workbook, lead_ids):
