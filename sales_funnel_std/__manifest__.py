@@ -50,6 +50,9 @@
         "security/screening_security.xml",
         "data/crm_screening_data.xml",
         "views/crm_screening_views.xml",
+        "security/care_security.xml",
+        "data/crm_lead_care_data.xml",
+        "views/crm_lead_care_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

@@ -32,3 +32,10 @@ from . import (  # lead sources, screening, assignment, intake timeliness
     res_config_settings_screening,
     utm_source,
 )
+from . import (  # post-sale care, satisfaction and repurchase
+    crm_lead_care,
+    crm_lead_care_cadence,
+    res_company_care,
+    res_config_settings_care,
+    res_partner,
+)
