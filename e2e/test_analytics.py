@@ -8,7 +8,14 @@ from playwright.sync_api import expect
 
 from e2e.helpers import open_pipeline
 
-SHEETS = ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets"]
+SHEETS = [
+    "Funnel Summary",
+    "Pipeline",
+    "Follow-up Log",
+    "Handovers",
+    "Targets",
+    "Customer Care",
+]
 
 
 def _reporting_menu(page, entry):

@@ -2,10 +2,13 @@
 deals, care visits, the customer's care state, repurchase / referral opportunities,
 access and bad input."""
 
+import io
 from datetime import date
 
+import openpyxl
 from freezegun import freeze_time
 
+from odoo.addons.sales_funnel_std.report.funnel_xlsx import FunnelXlsxExport
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import users
 
@@ -288,3 +291,63 @@ class TestCare(FunnelCase):
             mine.with_user(self.user_salesman_1).unlink()
         as_manager = Care.with_user(self.user_manager)
         self.assertEqual(as_manager.search([("id", "in", (mine | theirs).ids)]), mine | theirs)
+
+    # ------------------------------------------------------------------
+    # figures
+    # ------------------------------------------------------------------
+
+    def _visits(self):
+        Care = self.env["crm.lead.care"]
+        with freeze_time("2026-03-05 08:00:00"):  # first revisit on time
+            mine = Care.with_user(self.user_salesman_1).create(
+                {"lead_id": self.deal.id, "satisfaction": "5", "has_repurchase_need": True}
+            )
+        with freeze_time("2026-03-06 08:00:00"):
+            Care.with_user(self.user_salesman_1).create(
+                {"lead_id": self.deal.id, "satisfaction": "3", "suggestions": "Faster support"}
+            )
+        with freeze_time("2026-03-20 08:00:00"):  # first revisit late
+            Care.with_user(self.user_salesman_2).create(
+                {"lead_id": self.other_deal.id, "satisfaction": "2", "referral_intent": True}
+            )
+        mine.with_user(self.user_salesman_1).action_new_repurchase_opportunity()
+
+    def test_funnel_analysis_care_measures(self):
+        self._visits()
+        Report = self.env["crm.funnel.report"].with_user(self.user_manager)
+        domain = [("lead_id", "in", (self.deal | self.other_deal).ids), ("funnel_role", "=", "won")]
+        rows = {row.lead_id: row for row in Report.search(domain)}
+        deal, other = rows[self.deal], rows[self.other_deal]
+        self.assertEqual((deal.care_satisfaction, deal.care_count), (4.0, 2))
+        self.assertEqual((deal.care_revisit_on_time, other.care_revisit_on_time), (100.0, 0.0))
+        self.assertEqual((deal.repurchase_count, deal.repurchase_rate), (1, 100.0))
+        self.assertEqual((other.repurchase_count, other.referral_count), (0, 0))
+        [group] = Report._read_group(
+            domain, [], ["care_satisfaction:avg", "care_revisit_on_time:avg", "repurchase_rate:avg"]
+        )
+        self.assertEqual(group, (3.0, 50.0, 50.0))
+        # not the won row: no care figures (a lead is counted once)
+        other_rows = Report.search([("lead_id", "=", self.deal.id), ("funnel_role", "!=", "won")])
+        self.assertFalse(any(other_rows.mapped("care_count")))
+        # salesman 1: his own deal only
+        as_salesman = Report.with_user(self.user_salesman_1).search(domain)
+        self.assertEqual(as_salesman.lead_id, self.deal)
+
+    def test_xlsx_customer_care_sheet(self):
+        self._visits()
+        domain = [("id", "in", (self.deal | self.other_deal).ids)]
+        for user, expected in (
+            (self.user_manager, ["Care Customer", "Care Customer", "Acme Manufacturing"]),
+            (self.user_salesman_1, ["Care Customer", "Care Customer"]),
+        ):
+            env = self.env(user=user)
+            book = openpyxl.load_workbook(io.BytesIO(FunnelXlsxExport(env, domain).build()))
+            sheet = book["Customer Care"]
+            header = [cell.value for cell in sheet[1]]
+            rows = [list(row) for row in sheet.iter_rows(min_row=2, values_only=True)]
+            self.assertEqual(
+                header[:5], ["Date", "Opportunity", "Customer", "Visit Type", "Channel"]
+            )
+            self.assertEqual([row[2] for row in rows], expected)
+            self.assertEqual(rows[0][header.index("Satisfaction")], 5)
+            self.assertEqual(rows[0][header.index("Repurchase / Upsell Need")], "Yes")

@@ -62,7 +62,14 @@ class TestFunnelXlsx(AnalyticsCase):
         book = self._export()
         self.assertEqual(
             book.sheetnames,
-            ["Funnel Summary", "Pipeline", "Follow-up Log", "Handovers", "Targets"],
+            [
+                "Funnel Summary",
+                "Pipeline",
+                "Follow-up Log",
+                "Handovers",
+                "Targets",
+                "Customer Care",
+            ],
         )
         pipeline = book["Pipeline"]
         header = self._header(pipeline)
@@ -171,7 +178,7 @@ class TestFunnelXlsx(AnalyticsCase):
     @users("sf_manager")
     def test_empty_selection_gives_valid_workbook(self):
         book = self._export(date_from="2099-01-01")
-        self.assertEqual(len(book.sheetnames), 5)
+        self.assertEqual(len(book.sheetnames), 6)
         self.assertEqual(self._rows(book["Targets"])[0][0], "No target for the selected period.")
         pipeline = book["Pipeline"]
         self.assertEqual(self._header(pipeline)[0], "Opportunity")

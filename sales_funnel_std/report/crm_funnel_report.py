@@ -105,6 +105,43 @@ class CrmFunnelReport(models.Model):
         string="First Touch SLA",
         readonly=True,
     )
+    # post-sale care (crm_lead_care.py), on the won row of won deals only
+    care_satisfaction = fields.Float(
+        "Avg. Satisfaction",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
+        help="Won deals: the average satisfaction (1-5) of the deal's care visits; in "
+        "groups, the average over the deals rated.",
+    )
+    care_count = fields.Integer(
+        "Care Visits", readonly=True, help="Won deals: care visits logged on the deal."
+    )
+    care_revisit_on_time = fields.Float(
+        "First Revisit On Time (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Won deals whose first revisit is due: share revisited by the deadline (care "
+        "compliance; deals not yet due are not counted).",
+    )
+    repurchase_rate = fields.Float(
+        "Repurchase Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Won deals: share that led to a repurchase opportunity.",
+    )
+    repurchase_count = fields.Integer(
+        "Repurchase Opportunities",
+        readonly=True,
+        help="Won deals: repurchase opportunities created from their care visits.",
+    )
+    referral_count = fields.Integer(
+        "Referrals",
+        readonly=True,
+        help="Won deals: referral opportunities created from their care visits.",
+    )
 
     # ------------------------------------------------------------
     # SQL VIEW
@@ -193,7 +230,8 @@ class CrmFunnelReport(models.Model):
                 lead_max AS (
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
                       FROM per_stage GROUP BY lead_id
-                )
+                ),
+                care AS (%(care)s)
                 SELECT l.id * 10 + r.rank AS id,
                        l.id AS lead_id,
                        r.role AS funnel_role,
@@ -213,7 +251,13 @@ class CrmFunnelReport(models.Model):
                        l.source_id, l.medium_id, l.campaign_id,
                        l.bndu_grade, l.won_status,
                        l.source_priority, l.screening_result, l.intake_late,
-                       l.first_touch_state
+                       l.first_touch_state,
+                       care.satisfaction AS care_satisfaction,
+                       care.visits AS care_count,
+                       care.revisit_on_time AS care_revisit_on_time,
+                       care.repurchase_rate,
+                       care.repurchases AS repurchase_count,
+                       care.referrals AS referral_count
                   FROM lead_max m
                   JOIN crm_lead l ON l.id = m.lead_id
                   -- per lead, not per (lead, stage) row: the arrays hold every stage
@@ -226,6 +270,7 @@ class CrmFunnelReport(models.Model):
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
                   LEFT JOIN stage_rank cur ON cur.stage_id = l.stage_id
                   LEFT JOIN per_stage sd ON sd.lead_id = l.id AND sd.rank = r.rank
+                  LEFT JOIN care ON care.lead_id = l.id AND r.role = 'won'
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )
@@ -236,11 +281,40 @@ class CrmFunnelReport(models.Model):
                 first_in=first_in,
                 pick_date=pick_date,
                 ranks=ranks,
+                care=self._funnel_care_sql(),
                 by_rank=SQL(", ").join(
                     SQL("MAX(target_value) FILTER (WHERE rank = %s)", rank)
                     for rank in FUNNEL_RANK.values()
                 ),
             )
+        )
+
+    @api.model
+    def _funnel_care_sql(self):
+        """Post-sale care figures per won deal: average satisfaction, visits, first
+        revisit on time (100 / 0, NULL while not due), repurchase (100 / 0) and the
+        repurchase / referral opportunities created from its visits."""
+        return SQL(
+            """
+            SELECT l.id AS lead_id, c.satisfaction, COALESCE(c.visits, 0) AS visits,
+                   CASE WHEN c.first_visit::date <= l.care_revisit_deadline THEN 100.0
+                        WHEN c.first_visit IS NOT NULL OR l.care_revisit_deadline < CURRENT_DATE
+                        THEN 0.0 END AS revisit_on_time,
+                   CASE WHEN COALESCE(d.repurchases, 0) > 0 THEN 100.0 ELSE 0.0 END
+                       AS repurchase_rate,
+                   COALESCE(d.repurchases, 0) AS repurchases,
+                   COALESCE(d.referrals, 0) AS referrals
+              FROM crm_lead l
+         LEFT JOIN (SELECT lead_id, AVG(satisfaction_score) AS satisfaction,
+                           COUNT(*) AS visits, MIN(date) AS first_visit
+                      FROM crm_lead_care GROUP BY lead_id) c ON c.lead_id = l.id
+         LEFT JOIN (SELECT origin_lead_id,
+                           COUNT(*) FILTER (WHERE funnel_origin = 'repurchase') AS repurchases,
+                           COUNT(*) FILTER (WHERE funnel_origin = 'referral') AS referrals
+                      FROM crm_lead WHERE origin_lead_id IS NOT NULL
+                     GROUP BY origin_lead_id) d ON d.origin_lead_id = l.id
+             WHERE l.won_status = 'won'
+            """
         )
 
     def _read_group_orderby(self, order, groupby_terms, query):

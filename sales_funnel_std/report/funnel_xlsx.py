@@ -1,4 +1,5 @@
-"""Funnel workbook: summary, pipeline, follow-up log and handovers in one ``.xlsx``.
+"""Funnel workbook: summary, pipeline, follow-up log, handovers, targets and customer
+care in one ``.xlsx``.
 
 The workbook is written by xlsxwriter in ``constant_memory`` mode: each sheet is
 written row by row, in order, and flushed to a temporary file as it goes. Rows are
@@ -26,7 +27,7 @@ from odoo.tools import SQL
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
-SHEETS = ("summary", "pipeline", "followups", "handovers", "targets")
+SHEETS = ("summary", "pipeline", "followups", "handovers", "targets", "care")
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -327,6 +328,40 @@ class FunnelXlsxExport:
             Column(_("Salesperson"), "text", 20, self._name_sql("res.users", SQL("f.user_id"))),
         ]
 
+    def _care_columns(self):
+        """One row per care visit (客户反馈): satisfaction, suggestions, repurchase and
+        referral; columns follow the fields the user may read."""
+        _ = self.env._
+        model = "crm.lead.care"
+
+        def col(fname, kind, width, sql):
+            return self._field_column(model, fname, kind, width, sql)
+
+        def selection(fname):
+            return self._selection_sql(model, fname, SQL("c.%s", SQL.identifier(fname)))
+
+        def yes_no(fname):
+            return SQL(
+                "CASE WHEN c.%s THEN %s ELSE %s END", SQL.identifier(fname), _("Yes"), _("No")
+            )
+
+        return [
+            col("date", "datetime", 17, self._date_sql(SQL("c.date"))),
+            *self._lead_identity_columns(),
+            col("kind", "text", 18, selection("kind")),
+            col("channel", "text", 12, selection("channel")),
+            col("satisfaction_score", "int", 12, SQL("c.satisfaction_score")),
+            col("suggestions", "text", 40, SQL("c.suggestions")),
+            col("has_repurchase_need", "text", 12, yes_no("has_repurchase_need")),
+            col("repurchase_need", "text", 40, SQL("c.repurchase_need")),
+            col("repurchase_revenue", "money", 14, SQL("c.repurchase_revenue")),
+            col("referral_intent", "text", 12, yes_no("referral_intent")),
+            col("referral_note", "text", 28, SQL("c.referral_note")),
+            col("next_action", "text", 24, SQL("c.next_action")),
+            col("user_id", "text", 20, self._name_sql("res.users", SQL("c.user_id"))),
+            col("team_id", "text", 18, self._name_sql("crm.team", SQL("c.team_id"))),
+        ]
+
     def _handover_columns(self):
         _ = self.env._
         lead = "crm.lead"
@@ -496,6 +531,28 @@ class FunnelXlsxExport:
             ),
             ids,
             _("No follow-up record matches the selection."),
+        )
+
+    def _write_care(self, workbook, lead_ids):
+        _ = self.env._
+        ids = []
+        if "crm.lead.care" in self.env and lead_ids:
+            Care = self.env["crm.lead.care"]
+            query = Care._search([("lead_id", "any", self.lead_domain)], order="id")
+            self.env.cr.execute(query.select())
+            ids = [row[0] for row in self.env.cr.fetchall()]
+        self._write_table(
+            workbook,
+            "care",
+            _("Customer Care"),
+            self._care_columns(),
+            lambda chunk: SQL(
+                "FROM crm_lead_care c JOIN crm_lead lead ON lead.id = c.lead_id"
+                " WHERE c.id = ANY(%s) ORDER BY c.date, c.id",
+                chunk,
+            ),
+            ids,
+            _("No care visit matches the selection."),
         )
 
     def _write_handovers(self, workbook, lead_ids):
