@@ -62,6 +62,7 @@
         "demo/crm_lead_story_demo.xml",
         "demo/crm_funnel_target_demo.xml",
         "demo/crm_lead_screening_demo.xml",
+        "demo/crm_lead_care_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

@@ -40,6 +40,14 @@ class TestCare(FunnelCase):
             cls.other_deal = cls._lead(cls.user_salesman_2, name="Team 2 deal")
             cls.other_deal.action_set_won_rainbowman()
 
+    def setUp(self):
+        super().setUp()
+        # a few days after the deals were won (a later "today" would be a deal whose
+        # care started long after it was won: see test_care_planner.py)
+        freezer = freeze_time("2026-03-04 08:00:00")
+        freezer.start()
+        self.addCleanup(freezer.stop)
+
     def _care_activities(self, lead, active=True):
         return (
             self.env["mail.activity"]

@@ -10,7 +10,10 @@ The rules:
 
 - a deal that is not won, archived or without salesperson has no care activity;
 - until the first care visit is logged, the first revisit is due on the deal's first
-  revisit deadline (won date + the company's delay, calendar or working days);
+  revisit deadline (won date + the company's delay, calendar or working days); a deal
+  whose deadline passed more than a care interval ago (won long before its care started:
+  the addon installed on an existing database) joins the quarterly rhythm at its next
+  date instead of getting a long-overdue first revisit;
 - afterwards the next visit is the quarterly care, due a care interval after the last
   visit, unless the half-year repurchase review (due a review interval after the last
   review, or after the won date) comes first or on the same day;
@@ -54,10 +57,19 @@ class CareRule:
     type_ids: dict  # {kind: mail.activity.type id}
 
 
-def next_care(state: CareState, rule: CareRule) -> tuple[str, date]:
+def next_care(state: CareState, rule: CareRule, today: date) -> tuple[str, date]:
     """(kind, due date) of the deal's next care visit."""
     if not state.last_care:
-        return FIRST_REVISIT, state.revisit_deadline
+        interval = relativedelta(months=rule.quarterly_months)
+        if not state.start or state.revisit_deadline + interval >= today:
+            return FIRST_REVISIT, state.revisit_deadline
+        elapsed = (today.year - state.start.year) * 12 + today.month - state.start.month
+        due = state.start + relativedelta(
+            months=elapsed // rule.quarterly_months * rule.quarterly_months
+        )
+        while due < today:
+            due += interval
+        return QUARTERLY, due
     quarterly = state.last_care + relativedelta(months=rule.quarterly_months)
     review = (state.last_review or state.start or state.last_care) + relativedelta(
         months=rule.review_months
@@ -67,13 +79,13 @@ def next_care(state: CareState, rule: CareRule) -> tuple[str, date]:
     return QUARTERLY, quarterly
 
 
-def plan_care(state: CareState, rule: CareRule | None) -> Plan:
+def plan_care(state: CareState, rule: CareRule | None, today: date) -> Plan:
     """The plan bringing the deal's open care activity in line with ``rule``."""
     if not state.eligible or not rule or not state.revisit_deadline:
         if state.activity_id:
             return Plan(state.lead_id, unlink_activity_id=state.activity_id)
         return Plan(state.lead_id)
-    kind, due = next_care(state, rule)
+    kind, due = next_care(state, rule, today)
     activity = Activity(state.user_id, kind, rule.type_ids.get(kind), due)
     if not state.activity_id:
         return Plan(state.lead_id, create_activity=activity)

@@ -203,6 +203,7 @@ class CrmLead(models.Model):
             )
         )
         rows = self.env.cr.dictfetchall()
+        today = fields.Date.context_today(self)
         eligible = [row for row in rows if row["eligible"]]
         self._care_start_maintenance({row["customer_id"] for row in eligible} - {None})
         deadlines = self._care_revisit_deadlines(
@@ -226,13 +227,13 @@ class CrmLead(models.Model):
                 activity_user_id=row["activity_user_id"],
                 activity_due=row["activity_due"],
             )
-            plans.append(plan_care(state, rules.get(row["company_id"])))
+            plans.append(plan_care(state, rules.get(row["company_id"]), today))
         old_activities = {
             row["activity_id"]: (row["activity_user_id"], row["activity_due"])
             for row in rows
             if row["activity_id"]
         }
-        self._cadence_apply(plans, old_activities, fields.Date.context_today(self), "funnel_care")
+        self._cadence_apply(plans, old_activities, today, "funnel_care")
 
     def _care_start_maintenance(self, customer_ids):
         """Won customers without a care state enter maintenance (维护中), one UPDATE."""
