@@ -48,23 +48,8 @@ class TestCare(FunnelCase):
         freezer.start()
         self.addCleanup(freezer.stop)
 
-    def _care_activities(self, lead, active=True):
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("res_model", "=", "crm.lead"),
-                    ("res_id", "=", lead.id),
-                    ("funnel_care", "!=", False),
-                    ("active", "=", active),
-                ]
-            )
-        )
-
     def _open(self, lead):
-        activities = self._care_activities(lead)
+        activities = self._engine_activities(lead, "funnel_care")
         self.assertLessEqual(len(activities), 1, "never more than one open care activity")
         return activities
 

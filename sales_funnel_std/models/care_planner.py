@@ -60,6 +60,8 @@ class CareRule:
 def next_care(state: CareState, rule: CareRule, today: date) -> tuple[str, date]:
     """(kind, due date) of the deal's next care visit."""
     if not state.last_care:
+        if (today - state.revisit_deadline).days <= 28 * rule.quarterly_months:
+            return FIRST_REVISIT, state.revisit_deadline  # fast path: within the interval
         interval = relativedelta(months=rule.quarterly_months)
         if not state.start or state.revisit_deadline + interval >= today:
             return FIRST_REVISIT, state.revisit_deadline

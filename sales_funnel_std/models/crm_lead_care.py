@@ -283,6 +283,7 @@ class CrmLeadCare(models.Model):
         if existing:
             return existing
         deal = self.lead_id
+        customer = deal.partner_id.commercial_partner_id.display_name or deal.name
         vals = {
             "type": "opportunity",
             "user_id": deal.user_id.id,
@@ -295,9 +296,7 @@ class CrmLeadCare(models.Model):
         }
         if origin == "repurchase":
             vals.update(
-                name=_(
-                    "%(customer)s – repurchase", customer=deal.partner_id.display_name or deal.name
-                ),
+                name=_("%(customer)s – repurchase", customer=customer),
                 partner_id=deal.partner_id.id,
                 expected_revenue=self.repurchase_revenue or 0.0,
                 description=self._care_quote(self.repurchase_need or self.suggestions),
@@ -308,10 +307,10 @@ class CrmLeadCare(models.Model):
                 name=_(
                     "%(prospect)s – referred by %(customer)s",
                     prospect=prospect.display_name or self.referral_note or _("Referral"),
-                    customer=deal.partner_id.display_name or deal.name,
+                    customer=customer,
                 ),
                 partner_id=prospect.id or False,
-                referred=deal.partner_id.display_name or False,
+                referred=customer,
                 description=self._care_quote(self.referral_note),
             )
         return Lead.create(vals)

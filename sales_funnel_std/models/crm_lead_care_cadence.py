@@ -259,16 +259,22 @@ class CrmLead(models.Model):
         # sudo: the care rules are company configuration the engine reads for any deal
         companies = self.env["res.company"].sudo().browse({row["company_id"] for row in rows})
         Policy = self.env["crm.grade.policy"]
+        rules = {
+            company.id: (
+                company.care_first_revisit_unit,
+                company.care_first_revisit_delay,
+                company.resource_calendar_id,
+            )
+            for company in companies
+        }
         working = {}
         deadlines = {}
         for row in rows:
-            company = companies.browse(row["company_id"])
+            unit, delay, calendar = rules[row["company_id"]]
             won_at = row["won_at"]
-            delay = company.care_first_revisit_delay
-            if company.care_first_revisit_unit != "working_days":
+            if unit != "working_days":
                 deadlines[row["lead_id"]] = won_at.date() + timedelta(days=delay)
                 continue
-            calendar = company.resource_calendar_id
             key = (calendar.id, won_at.date(), delay)
             if key not in working:
                 if calendar:

@@ -1,5 +1,4 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, fields, models
 
 from .care_planner import FIRST_REVISIT, QUARTERLY, REVIEW, CareRule
 
@@ -57,18 +56,7 @@ class ResCompany(models.Model):
     @api.model
     def _care_check_rule_vals(self, vals):
         """Checked before writing, so the message names the setting and nothing is written."""
-        for fname in CARE_INTERVAL_FIELDS:
-            if fname not in vals:
-                continue
-            value = vals[fname]
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValidationError(
-                    _(
-                        "%(setting)s must be a whole number greater than 0 (got %(value)r).",
-                        setting=self._fields[fname]._description_string(self.env),
-                        value=value,
-                    )
-                )
+        self._funnel_check_positive_ints(vals, CARE_INTERVAL_FIELDS)
 
     def _care_rule(self):
         """This company's care rule for the planner (models/care_planner.py)."""
