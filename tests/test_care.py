@@ -344,3 +344,34 @@ class TestCare(FunnelCase):
             self.assertEqual([row[2] for row in rows], expected)
             self.assertEqual(rows[0][header.index("Satisfaction")], 5)
             self.assertEqual(rows[0][header.index("Repurchase / Upsell Need")], "Yes")
+
+    def test_other_company_visits_invisible(self):
+        deal = self.env["crm.lead"].create(
+            {
+                "name": "Company 2 deal",
+                "type": "opportunity",
+                "company_id": self.company_2.id,
+                "user_id": False,
+                "partner_id": self.customer.id,
+            }
+        )
+        deal.action_set_won_rainbowman()
+        care = self.env["crm.lead.care"].create({"lead_id": deal.id, "satisfaction": "4"})
+        self.assertEqual(care.company_id, self.company_2)
+        Care = self.env["crm.lead.care"]
+        self.assertFalse(Care.with_user(self.user_salesman_1).search([("id", "=", care.id)]))
+        self.assertEqual(
+            Care.with_user(self.user_manager)
+            .with_context(allowed_company_ids=(self.company | self.company_2).ids)
+            .search([("id", "=", care.id)]),
+            care,
+        )
+
+    @users("sf_manager")
+    def test_manager_moves_a_visit_to_another_deal(self):
+        """Visits of all deals for the manager; the next care follows the last visit."""
+        care = self.env["crm.lead.care"].create({"lead_id": self.other_deal.id})
+        self.assertEqual(self._open(self.other_deal).funnel_care, "quarterly")
+        care.lead_id = self.deal
+        self.assertEqual(self._open(self.other_deal).funnel_care, "first_revisit")
+        self.assertEqual(self._open(self.deal).funnel_care, "quarterly")

@@ -131,11 +131,13 @@ class CrmLeadCare(models.Model):
 
     def write(self, vals):
         self._care_check_vals(vals)
+        leads_before = self.lead_id
         res = super().write(vals)
         if any(f in vals for f in ("has_repurchase_need", "kind", "lead_id")):
             self._care_update_customer_state()
         if any(f in vals for f in ("date", "kind", "lead_id")):
-            self.lead_id._care_sync()
+            # the next visit follows the last one logged (of the deal it was moved from too)
+            (leads_before | self.lead_id)._care_sync()
         return res
 
     @api.model
