@@ -231,7 +231,8 @@ class CrmFunnelReport(models.Model):
                     SELECT lead_id, MAX(rank) AS max_rank, %(first_in)s
                       FROM per_stage GROUP BY lead_id
                 ),
-                care AS (%(care)s)
+                -- materialised: computed once and hashed, not re-run per report row
+                care AS MATERIALIZED (%(care)s)
                 SELECT l.id * 10 + r.rank AS id,
                        l.id AS lead_id,
                        r.role AS funnel_role,
