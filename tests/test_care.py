@@ -344,6 +344,17 @@ class TestCare(FunnelCase):
             self.assertEqual([row[2] for row in rows], expected)
             self.assertEqual(rows[0][header.index("Satisfaction")], 5)
             self.assertEqual(rows[0][header.index("Repurchase / Upsell Need")], "Yes")
+        # the summary's care figures: the manager's selection (both deals)
+        env = self.env(user=self.user_manager)
+        book = openpyxl.load_workbook(io.BytesIO(FunnelXlsxExport(env, domain).build()))
+        figures = {
+            row[0]: row[1] for row in book["Funnel Summary"].iter_rows(values_only=True) if row[0]
+        }
+        self.assertEqual(figures["Average Customer Satisfaction (1-5)"], 3.0)
+        self.assertEqual(figures["First Revisit On Time"], 0.5)
+        self.assertEqual(figures["Repurchase Rate"], 0.5)
+        self.assertEqual(figures["Repurchase Opportunities"], 1)
+        self.assertEqual(figures["Referral Opportunities"], 0)
 
     def test_other_company_visits_invisible(self):
         deal = self.env["crm.lead"].create(

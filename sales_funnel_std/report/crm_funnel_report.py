@@ -345,7 +345,9 @@ class CrmFunnelReport(models.Model):
 
         Returns ``{"stages": [per-stage dicts in funnel order], "total": int, "won": int,
         "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
-        "followups": [per-grade dicts] or None}``. Percentages are None when undefined.
+        "followups": [per-grade dicts] or None, "care": {satisfaction, revisit_on_time,
+        repurchase_rate, repurchases, referrals} over the won deals}``. Percentages are None
+        when undefined.
         """
         query = self._search(domain or [])
         query.groupby = SQL("%s", SQL.identifier(self._table, "funnel_role"))
@@ -365,9 +367,17 @@ class CrmFunnelReport(models.Model):
                     table,
                 ),
                 SQL("SUM(%s.won_count) FILTER (WHERE %s.bndu_grade = 'a')", table, table),
+                # post-sale care: set on the Won row of won deals only
+                SQL("AVG(%s.care_satisfaction)", table),
+                SQL("AVG(%s.care_revisit_on_time)", table),
+                SQL("AVG(%s.repurchase_rate)", table),
+                SQL("SUM(%s.repurchase_count)", table),
+                SQL("SUM(%s.referral_count)", table),
             )
         )
-        rows = {row[0]: row[1:] for row in self.env.cr.fetchall()}
+        fetched = self.env.cr.fetchall()
+        rows = {row[0]: row[1:9] for row in fetched}
+        care = next((row[9:] for row in fetched if row[0] == "won"), (None,) * 5)
         labels = dict(self._fields["funnel_role"]._description_selection(self.env))
         stages = []
         for role, _label in FUNNEL_ROLES:
@@ -403,6 +413,13 @@ class CrmFunnelReport(models.Model):
             "a_win_rate": (100.0 * a_won / a_total) if a_total else None,
             "sla": self._funnel_sla_figures(lead_ids_sql),
             "followups": self._funnel_followup_figures(lead_ids_sql),
+            "care": {
+                "satisfaction": care[0],
+                "revisit_on_time": care[1],
+                "repurchase_rate": care[2],
+                "repurchases": care[3] or 0,
+                "referrals": care[4] or 0,
+            },
         }
 
     @api.model

@@ -626,6 +626,15 @@ class FunnelXlsxExport:
         ]
         if figures["sla"] is not None:
             kpis.append((_("First-Contact SLA Compliance"), figures["sla"]["rate"], "percent"))
+        if figures.get("care") is not None:
+            care = figures["care"]
+            kpis += [
+                (_("Average Customer Satisfaction (1-5)"), care["satisfaction"], "float"),
+                (_("First Revisit On Time"), care["revisit_on_time"], "percent"),
+                (_("Repurchase Rate"), care["repurchase_rate"], "percent"),
+                (_("Repurchase Opportunities"), care["repurchases"], "int"),
+                (_("Referral Opportunities"), care["referrals"], "int"),
+            ]
         for label, value, kind in kpis:
             row += 1
             sheet.write_string(row, 0, label, fmt["header"])
