@@ -65,7 +65,13 @@ class TestCarePlanner(unittest.TestCase):
             plan_care(reassigned, RULE, TODAY).move_activity,
             (11, Activity(6, FIRST_REVISIT, 1, date(2026, 3, 9))),
         )
-        visited = state(last_care=date(2026, 3, 7), activity_due=date(2026, 3, 9), **open_first)
+        # the first revisit's deadline is its activity's: once visited, no longer needed
+        visited = state(
+            last_care=date(2026, 3, 7),
+            revisit_deadline=None,
+            activity_due=date(2026, 3, 9),
+            **open_first,
+        )
         self.assertEqual(
             plan_care(visited, RULE, TODAY).move_activity,
             (11, Activity(5, QUARTERLY, 2, date(2026, 6, 7))),

@@ -8,20 +8,16 @@
 
 from bench.registry import operation
 
-# Idempotent: only the leads not in that state yet are updated. (Rows updated earlier in
-# the same transaction make every later UPDATE of them check each foreign key; the care
-# cron's one UPDATE of the deals, their first revisit deadline, pays that here, not in
-# production where the deals were won in earlier transactions.)
+# Idempotent: only the leads not in that state yet are updated.
 WIN_EVERY_LEAD = """
     UPDATE crm_lead lead
        SET stage_id = %(stage)s, probability = 100, won_status = 'won', active = TRUE,
            date_closed = COALESCE(lead.date_closed,
                                   now() AT TIME ZONE 'UTC' - (lead.id %% 60) * interval '1 day'),
-           care_revisit_deadline = NULL,
            user_id = COALESCE(lead.user_id, %(user)s)
      WHERE lead.stage_id IS DISTINCT FROM %(stage)s OR lead.won_status IS DISTINCT FROM 'won'
         OR NOT lead.active OR lead.date_closed IS NULL OR lead.user_id IS NULL
-        OR lead.care_revisit_deadline IS NOT NULL OR lead.probability IS DISTINCT FROM 100
+        OR lead.probability IS DISTINCT FROM 100
 """
 
 

@@ -83,7 +83,7 @@ def next_care(state: CareState, rule: CareRule, today: date) -> tuple[str, date]
 
 def plan_care(state: CareState, rule: CareRule | None, today: date) -> Plan:
     """The plan bringing the deal's open care activity in line with ``rule``."""
-    if not state.eligible or not rule or not state.revisit_deadline:
+    if not state.eligible or not rule or not (state.last_care or state.revisit_deadline):
         if state.activity_id:
             return Plan(state.lead_id, unlink_activity_id=state.activity_id)
         return Plan(state.lead_id)

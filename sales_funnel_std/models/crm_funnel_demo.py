@@ -189,16 +189,15 @@ class CrmFunnelDemo(models.AbstractModel):
     @api.model
     def _demo_restart_care(self, lead_ids):
         """Demo data only: the post-sale care of these won deals starts again from their
-        back-dated won date (``_backdate`` moved it after the care had started): first
-        revisit deadline and care activity planned anew."""
+        back-dated won date (``_backdate`` moved it after the care had started): the care
+        activity (and the first revisit's deadline with it) planned anew."""
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 """
                 DELETE FROM mail_activity
                  WHERE res_model = 'crm.lead' AND res_id = ANY(%(ids)s)
-                   AND funnel_care IS NOT NULL;
-                UPDATE crm_lead SET care_revisit_deadline = NULL WHERE id = ANY(%(ids)s)
+                   AND funnel_care IS NOT NULL
                 """,
                 ids=list(lead_ids),
             )

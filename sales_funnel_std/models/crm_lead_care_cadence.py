@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from odoo import _, api, fields, models
 from odoo.tools import SQL
 
-from .care_planner import CareState, plan_care
+from .care_planner import FIRST_REVISIT, CareState, plan_care
 
 ORIGINS = [("repurchase", "Repurchase"), ("referral", "Referral")]
 
@@ -20,10 +20,9 @@ class CrmLead(models.Model):
     care_count = fields.Integer("Care Visit Count", compute="_compute_care_count")
     care_revisit_deadline = fields.Date(
         "First Revisit Due",
-        readonly=True,
-        copy=False,
+        compute="_compute_care_revisit_deadline",
         help="The first post-sale revisit is due by this day (won date + the company's "
-        "first revisit delay); set when the care starts.",
+        "first revisit delay): the deadline of the deal's first revisit activity.",
     )
     # repurchase / referral opportunities and where they come from
     funnel_origin = fields.Selection(
@@ -47,6 +46,26 @@ class CrmLead(models.Model):
         )
         for lead in self:
             lead.care_count = counts.get(lead._origin, 0)
+
+    def _compute_care_revisit_deadline(self):
+        # sudo: one batched read of the deals' own care activities (done ones included),
+        # values only
+        deadlines = dict(
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(active_test=False)
+            ._read_group(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", self.ids),
+                    ("funnel_care", "=", FIRST_REVISIT),
+                ],
+                ["res_id"],
+                ["date_deadline:min"],
+            )
+        )
+        for lead in self:
+            lead.care_revisit_deadline = deadlines.get(lead._origin.id, False)
 
     def _compute_derived_lead_count(self):
         counts = dict(
@@ -165,7 +184,8 @@ class CrmLead(models.Model):
 
         One query reads the deals (won, owner, won date, care log summary, open care
         activity); the won customers without care state enter maintenance in one UPDATE;
-        missing first-revisit deadlines are set in one UPDATE; the planner
+        the first revisit's deadline (kept as its activity's) is computed for the deals
+        still waiting for it; the planner
         (``care_planner.plan_care``) decides; the cadence writer applies (activities
         moved and created in one statement each, the assignees' counters notified once).
         """
@@ -180,7 +200,6 @@ class CrmLead(models.Model):
                        lead.active AND lead.user_id IS NOT NULL AND lead.won_status = 'won'
                            AS eligible,
                        COALESCE(lead.date_closed, lead.write_date) AS won_at,
-                       lead.care_revisit_deadline AS revisit_deadline,
                        partner.commercial_partner_id AS customer_id,
                        care.last_care, care.last_review,
                        act.id AS activity_id, act.funnel_care AS activity_kind,
@@ -206,8 +225,13 @@ class CrmLead(models.Model):
         today = fields.Date.context_today(self)
         eligible = [row for row in rows if row["eligible"]]
         self._care_start_maintenance({row["customer_id"] for row in eligible} - {None})
+        # the first revisit's deadline is its activity's; computed while no visit is logged
         deadlines = self._care_revisit_deadlines(
-            [row for row in eligible if not row["revisit_deadline"]]
+            [
+                row
+                for row in eligible
+                if not row["last_care"] and row["activity_kind"] != FIRST_REVISIT
+            ]
         )
         # sudo: the care rules are company configuration the engine reads for any deal
         companies = self.env["res.company"].sudo().browse({row["company_id"] for row in eligible})
@@ -219,7 +243,9 @@ class CrmLead(models.Model):
                 user_id=row["user_id"],
                 eligible=row["eligible"],
                 start=row["won_at"] and row["won_at"].date(),
-                revisit_deadline=row["revisit_deadline"] or deadlines.get(row["lead_id"]),
+                revisit_deadline=row["activity_due"]
+                if row["activity_kind"] == FIRST_REVISIT
+                else deadlines.get(row["lead_id"]),
                 last_care=row["last_care"],
                 last_review=row["last_review"],
                 activity_id=row["activity_id"],
@@ -251,9 +277,9 @@ class CrmLead(models.Model):
         self.env["res.partner"].invalidate_model(["funnel_customer_state"])
 
     def _care_revisit_deadlines(self, rows):
-        """``{lead id: first revisit deadline}`` for the won deals of ``rows`` that have
-        none yet (won date + the company's delay in calendar or working days), stored in
-        one UPDATE. Working days: one calendar read per (calendar, won day)."""
+        """``{lead id: first revisit deadline}`` of the won deals of ``rows`` (won date +
+        the company's delay in calendar or working days). Working days: one calendar read
+        per (calendar, won day)."""
         if not rows:
             return {}
         # sudo: the care rules are company configuration the engine reads for any deal
@@ -287,18 +313,6 @@ class CrmLead(models.Model):
                         left -= day.weekday() < 5
                     working[key] = day
             deadlines[row["lead_id"]] = working[key]
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead lead SET care_revisit_deadline = v.deadline
-                  FROM unnest(%(ids)s::int[], %(deadlines)s::date[]) AS v(id, deadline)
-                 WHERE lead.id = v.id
-                """,
-                ids=list(deadlines),
-                deadlines=list(deadlines.values()),
-            )
-        )
-        self.invalidate_model(["care_revisit_deadline"])
         return deadlines
 
     # ------------------------------------------------------------

@@ -41,6 +41,10 @@ class MailActivity(models.Model):
         "(res_model, res_id) WHERE funnel_care IS NOT NULL AND active",
         "A won opportunity can have only one open customer care activity.",
     )
+    # first revisits, done ones included: their deadline is the care compliance's
+    _funnel_care_first_revisit = models.Index(
+        "(res_id, date_deadline) WHERE funnel_care = 'first_revisit'"
+    )
 
     def _action_done(self, feedback=False, attachment_ids=None):
         cadence = self.filtered(lambda act: act.funnel_cadence and act.res_model == "crm.lead")

@@ -293,14 +293,16 @@ class CrmFunnelReport(models.Model):
     @api.model
     def _funnel_care_sql(self):
         """Post-sale care figures per won deal: average satisfaction, visits, first
-        revisit on time (100 / 0, NULL while not due), repurchase (100 / 0) and the
+        revisit on time (100 / 0 against the deadline of its first revisit activity; NULL
+        while not due, or for deals won before their care started, which had none),
+        repurchase (100 / 0) and the
         repurchase / referral opportunities created from its visits."""
         return SQL(
             """
             SELECT l.id AS lead_id, c.satisfaction, COALESCE(c.visits, 0) AS visits,
-                   CASE WHEN c.first_visit::date <= l.care_revisit_deadline THEN 100.0
-                        WHEN c.first_visit IS NOT NULL OR l.care_revisit_deadline < CURRENT_DATE
-                        THEN 0.0 END AS revisit_on_time,
+                   CASE WHEN c.first_visit::date <= fr.deadline THEN 100.0
+                        WHEN fr.deadline < LEAST(c.first_visit::date, CURRENT_DATE) THEN 0.0
+                   END AS revisit_on_time,
                    CASE WHEN COALESCE(d.repurchases, 0) > 0 THEN 100.0 ELSE 0.0 END
                        AS repurchase_rate,
                    COALESCE(d.repurchases, 0) AS repurchases,
@@ -314,6 +316,11 @@ class CrmFunnelReport(models.Model):
                            COUNT(*) FILTER (WHERE funnel_origin = 'referral') AS referrals
                       FROM crm_lead WHERE origin_lead_id IS NOT NULL
                      GROUP BY origin_lead_id) d ON d.origin_lead_id = l.id
+         -- the first revisit's deadline: its activity's (open or done)
+         LEFT JOIN (SELECT res_id, MIN(date_deadline) AS deadline
+                      FROM mail_activity
+                     WHERE res_model = 'crm.lead' AND funnel_care = 'first_revisit'
+                     GROUP BY res_id) fr ON fr.res_id = l.id
              WHERE l.won_status = 'won'
             """
         )
