@@ -138,5 +138,20 @@ team_target = env["crm.funnel.target"].create(
 team_target.with_user(manager)._split({salesman: 1.0, salesman_zh: 1.0})
 # 7. objections: an opportunity where the customer is about to object
 _opportunity("E2E Object me", salesman, stage_id=stages["acquisition"].id)
+# 8. post-sale care: a deal won last week, its first revisit due (care visit, repurchase)
+care_partner = env["res.partner"].create({"name": "E2E Care Customer Ltd", "is_company": True})
+care_deal = _opportunity(
+    "E2E Care me",
+    salesman,
+    partner_id=care_partner.id,
+    stage_id=stages["acquisition"].id,
+    expected_revenue=64000,
+    **scored,
+)
+env["crm.funnel.demo"]._complete_checklists(care_deal)
+for role in ("qualification", "discovery", "proposal", "negotiation"):
+    care_deal.write({"stage_id": stages[role].id})
+care_deal.action_set_won()
+assert care_deal.won_status == "won", "the care deal must be won"
 env.cr.commit()
 print("e2e data ready")

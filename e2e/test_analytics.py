@@ -16,6 +16,7 @@ SHEETS = [
     "Targets",
     "Forecast",
     "Objections",
+    "Customer Care",
 ]
 
 

@@ -61,6 +61,9 @@
         "views/crm_objection_type_views.xml",
         "views/crm_lead_objection_views.xml",
         "views/crm_objection_report_views.xml",
+        "security/care_security.xml",
+        "data/crm_lead_care_data.xml",
+        "views/crm_lead_care_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",
@@ -71,6 +74,7 @@
         "demo/crm_funnel_target_demo.xml",
         "demo/crm_lead_screening_demo.xml",
         "demo/crm_lead_objection_demo.xml",
+        "demo/crm_lead_care_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

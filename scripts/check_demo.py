@@ -195,4 +195,32 @@ check(
     any(o.lead_id.won_status == "lost" for o in objections),
 )
 
+# post-sale care (001 §6): visits on won deals, one repurchase opportunity, care activities
+cares = env["crm.lead.care"].search([]) if "crm.lead.care" in env else []
+check(
+    "care visits with satisfaction on won deals",
+    len(cares) >= 3 and all(care.lead_id.won_status == "won" for care in cares),
+    str([(care.lead_id.name, care.satisfaction) for care in cares]),
+)
+repurchase = env["crm.lead"].search([("funnel_origin", "=", "repurchase")])
+check(
+    "one repurchase opportunity from a care visit",
+    len(repurchase) == 1 and repurchase.origin_lead_id == won and repurchase.source_id,
+    str(repurchase.mapped("name")),
+)
+won_deals = leads.filtered(lambda lead: lead.won_status == "won" and lead.active)
+care_activities = env["mail.activity"].search(
+    [("res_model", "=", "crm.lead"), ("res_id", "in", won_deals.ids), ("funnel_care", "!=", False)]
+)
+check(
+    "one care activity per won deal",
+    len(care_activities) == len(won_deals)
+    and len(set(care_activities.mapped("res_id"))) == len(won_deals),
+    str(sorted(care_activities.mapped("funnel_care"))),
+)
+check(
+    "the repurchase customer is a potential repurchase",
+    won.partner_id.commercial_partner_id.funnel_customer_state == "potential_repurchase",
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -142,6 +142,16 @@ def main():
         expect(manager.locator(".o_funnel_team_target").first).to_be_visible()
         shot(manager, "team_targets")
 
+        # objections and post-sale care (issue 16), forecast (issue 17)
+        open_lead(manager, "MES 系统升级", "Objections")
+        shot(manager, "lead_objections")
+        manager.goto("/odoo/action-sales_funnel_std.crm_lead_care_action")
+        manager.wait_for_selector(".o_list_renderer .o_data_row, .o_pivot, .o_graph_renderer")
+        shot(manager, "customer_care")
+        manager.goto("/odoo/action-sales_funnel_std.crm_funnel_forecast_action")
+        manager.wait_for_selector(".o_graph_renderer canvas")
+        shot(manager, "revenue_forecast")
+
         admin = login(browser, "admin")
         admin.goto("/odoo/action-crm.crm_config_settings_action")
         block = admin.locator(".o_settings_container", has_text="Criterion Weights").first

@@ -80,6 +80,23 @@ class FunnelCase(TransactionCase):
         values.update(vals)
         return cls.env["crm.lead"].create(values)
 
+    def _engine_activities(self, lead, kind_field, active=True):
+        """The activities of ``lead`` the cadence or care engine scheduled (``kind_field``:
+        ``funnel_cadence`` / ``funnel_care``), open (``active``) or done."""
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "=", lead.id),
+                    (kind_field, "!=", False),
+                    ("active", "=", active),
+                ]
+            )
+        )
+
     @staticmethod
     def scores(b, n, d, u):
         return {

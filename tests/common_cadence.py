@@ -21,19 +21,7 @@ class CadenceCase(FunnelCase):
         cls.type_nurture = cls.env.ref("sales_funnel_std.mail_activity_type_nurture")
 
     def _cadence_activities(self, lead, active=True):
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("res_model", "=", "crm.lead"),
-                    ("res_id", "=", lead.id),
-                    ("funnel_cadence", "!=", False),
-                    ("active", "=", active),
-                ]
-            )
-        )
+        return self._engine_activities(lead, "funnel_cadence", active)
 
     def _open_activity(self, lead):
         activities = self._cadence_activities(lead)

@@ -70,6 +70,7 @@ class TestFunnelXlsx(AnalyticsCase):
                 "Targets",
                 "Forecast",
                 "Objections",
+                "Customer Care",
             ],
         )
         pipeline = book["Pipeline"]

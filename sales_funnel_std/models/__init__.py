@@ -45,3 +45,10 @@ from . import (  # customer objections answered within 24 h
     res_company_objection,
     res_config_settings_objection,
 )
+from . import (  # post-sale care, satisfaction and repurchase
+    crm_lead_care,
+    crm_lead_care_cadence,
+    res_company_care,
+    res_config_settings_care,
+    res_partner,
+)

@@ -187,6 +187,26 @@ class CrmFunnelDemo(models.AbstractModel):
         return True
 
     @api.model
+    def _demo_restart_care(self, lead_ids):
+        """Demo data only: the post-sale care of these won deals starts again from their
+        back-dated won date (``_backdate`` moved it after the care had started): the care
+        activity (and the first revisit's deadline with it) planned anew."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+                DELETE FROM mail_activity
+                 WHERE res_model = 'crm.lead' AND res_id = ANY(%(ids)s)
+                   AND funnel_care IS NOT NULL
+                """,
+                ids=list(lead_ids),
+            )
+        )
+        self.env.invalidate_all()
+        self.env["crm.lead"].browse(lead_ids)._care_sync()
+        return True
+
+    @api.model
     def _demo_targets(self, team_targets, agree_users):
         """Split the demo teams' targets evenly over their members and agree the
         targets of ``agree_users`` (xml ids), as the demo sales manager would."""

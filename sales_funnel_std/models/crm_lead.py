@@ -137,6 +137,7 @@ class CrmLead(models.Model):
     #   4. CRM's own create/write
     #   5. grade changed -> cadence          _bndu_grade_changed (cadence file)
     #   6. won / lost / archived / salesperson changed -> cadence    _cadence_sync
+    #                                        and post-sale care      _care_sync (care file)
     #   7. stage entered -> checklist lines, history, override log  _funnel_after_move
     #   8. a field a checklist item checks changed -> its line     _funnel_refresh_field_lines
     # A lead created in a stage passes the gate right after CRM's create (step 2 needs the
@@ -163,10 +164,12 @@ class CrmLead(models.Model):
             self._handover_check_won_allowed(vals["stage_id"])
         grades = self._bndu_grades_before(vals)  # 3
         cadence_states = self._cadence_states_before(vals)
+        care_states = self._care_states_before(vals)
         res = super().write(vals)  # 4
         regraded = self._bndu_regraded(grades)  # 5
         regraded._bndu_grade_changed()
         (self._cadence_state_changed(cadence_states) - regraded)._cadence_sync()  # 6
+        self._care_state_changed(care_states)._care_sync()
         moving._funnel_after_move(forced_info)  # 7
         self._funnel_refresh_field_lines(vals)  # 8
         return res

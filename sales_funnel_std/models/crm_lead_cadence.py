@@ -327,8 +327,10 @@ class CrmLead(models.Model):
         }
         self._cadence_apply(plans, old_activities, now.date())
 
-    def _cadence_apply(self, plans, old_activities, today):
-        """Write the planner's plans (see ``_cadence_sync``)."""
+    def _cadence_apply(self, plans, old_activities, today, column="funnel_cadence"):
+        """Write the planner's plans (see ``_cadence_sync``). ``column``: the activities'
+        kind column, ``funnel_cadence`` (follow-ups) or ``funnel_care`` (post-sale care,
+        crm_lead_care_cadence.py): one open activity per lead of each."""
         self._cadence_write_leads([plan for plan in plans if plan.lead_values])
         to_unlink = [plan.unlink_activity_id for plan in plans if plan.unlink_activity_id]
         if to_unlink:
@@ -337,8 +339,8 @@ class CrmLead(models.Model):
             self._cadence_invalidate()
         moves = [plan.move_activity for plan in plans if plan.move_activity]
         creates = [(plan.lead_id, plan.create_activity) for plan in plans if plan.create_activity]
-        self._cadence_move_activities(moves)
-        self._cadence_create_activities(creates)
+        self._cadence_move_activities(moves, column)
+        self._cadence_create_activities(creates, column)
         # the bus notification the ORM sends for the assignees' "to do" counters
         count_diff = defaultdict(int)
         for activity_id, activity in moves:
@@ -390,7 +392,7 @@ class CrmLead(models.Model):
         )
         self.invalidate_model(["is_nurture", "sla_deadline", "sla_met_date", "sla_state"])
 
-    def _cadence_move_activities(self, moves):
+    def _cadence_move_activities(self, moves, column="funnel_cadence"):
         """``[(activity id, Activity)]``: reassign / retype / reschedule, one statement."""
         if not moves:
             return
@@ -400,7 +402,7 @@ class CrmLead(models.Model):
                 UPDATE mail_activity act
                    SET user_id = v.user_id,
                        user_tz = partner.tz,
-                       funnel_cadence = v.kind,
+                       %(column)s = v.kind,
                        activity_type_id = COALESCE(v.type_id, act.activity_type_id),
                        date_deadline = COALESCE(v.date_deadline, act.date_deadline),
                        summary = CASE WHEN v.type_id IS NULL THEN act.summary
@@ -422,11 +424,12 @@ class CrmLead(models.Model):
                 types=[activity.type_id for _id, activity in moves],
                 dates=[activity.due for _id, activity in moves],
                 uid=self.env.uid,
+                column=SQL.identifier(column),
             )
         )
         self._cadence_invalidate()
 
-    def _cadence_create_activities(self, creates):
+    def _cadence_create_activities(self, creates, column="funnel_cadence"):
         """``[(lead id, Activity)]``: the leads' open cadence activities, one statement."""
         if not creates:
             return
@@ -435,7 +438,7 @@ class CrmLead(models.Model):
                 """
                 INSERT INTO mail_activity (
                     res_model_id, res_model, res_id, res_name, activity_type_id, summary,
-                    date_deadline, user_id, user_tz, automated, active, funnel_cadence,
+                    date_deadline, user_id, user_tz, automated, active, %(column)s,
                     create_uid, create_date, write_uid, write_date)
                 SELECT %(model_id)s, 'crm.lead', v.lead_id, lead.name, v.type_id,
                        -- the type's default summary, as activity_schedule() sets it (in the
@@ -452,7 +455,7 @@ class CrmLead(models.Model):
                   JOIN res_partner partner ON partner.id = usr.partner_id
              LEFT JOIN mail_activity_type atype ON atype.id = v.type_id
                     ON CONFLICT (res_model, res_id)
-                       WHERE funnel_cadence IS NOT NULL AND active DO NOTHING
+                       WHERE %(column)s IS NOT NULL AND active DO NOTHING
                 """,
                 model_id=self.env["ir.model"]._get_id("crm.lead"),
                 leads=[lead_id for lead_id, _activity in creates],
@@ -461,6 +464,7 @@ class CrmLead(models.Model):
                 types=[activity.type_id for _id, activity in creates],
                 dates=[activity.due for _id, activity in creates],
                 uid=self.env.uid,
+                column=SQL.identifier(column),
             )
         )
         self._cadence_invalidate()
@@ -508,6 +512,20 @@ class CrmLead(models.Model):
         # lookup per lead (mail_activity_funnel_cadence_unique) whatever the statistics.
         # As NOT EXISTS, stale statistics (many leads just graded, say "1 row") made the
         # planner scan every cadence activity per lead: minutes instead of a second.
+        return self._cadence_run_batches(
+            todo_query, lambda leads: leads._cadence_sync(), batch_size, commit
+        )
+
+    @api.model
+    def _cadence_run_batches(self, todo_query, sync, batch_size, commit):
+        """Run ``sync(leads)`` on the leads of ``todo_query`` (``FROM crm_lead lead ...
+        WHERE ...``, a lead leaves it once synced) by batches of ``batch_size`` locked
+        ``FOR UPDATE SKIP LOCKED`` (two workers share the work instead of duplicating
+        it), progress committed after each batch with ``ir.cron._commit_progress`` (a
+        crash loses at most the running batch; the next run resumes). ``commit=False``
+        (benchmarks) runs everything in the caller's transaction. Returns the number of
+        leads processed."""
+        cr = self.env.cr
         cr.execute(SQL("SELECT COUNT(*) %s", todo_query))
         remaining = cr.fetchone()[0]
         if commit:
@@ -527,7 +545,7 @@ class CrmLead(models.Model):
                 ids = [row[0] for row in cr.fetchall()]
                 if not ids:
                     break
-                self.browse(ids)._cadence_sync()
+                sync(self.browse(ids))
             except psycopg2.errors.SerializationFailure:
                 # another worker committed these leads after our snapshot: start over
                 # with a fresh snapshot (nothing of this batch was kept)

@@ -5,6 +5,11 @@ CADENCE_KINDS = [
     ("followup", "Follow-up"),
     ("nurture", "Nurture Re-evaluation"),
 ]
+CARE_KINDS = [
+    ("first_revisit", "First Revisit"),
+    ("quarterly", "Quarterly Care"),
+    ("repurchase_review", "Repurchase Review"),
+]
 
 
 class MailActivity(models.Model):
@@ -24,12 +29,34 @@ class MailActivity(models.Model):
         "A lead can have only one open follow-up cadence activity.",
     )
 
+    # post-sale care (crm_lead_care_cadence.py): one open care activity per won deal
+    funnel_care = fields.Selection(
+        CARE_KINDS,
+        "Customer Care",
+        readonly=True,
+        copy=False,
+        help="Set on the activities scheduled by the post-sale care cadence.",
+    )
+    _funnel_care_unique = models.UniqueIndex(
+        "(res_model, res_id) WHERE funnel_care IS NOT NULL AND active",
+        "A won opportunity can have only one open customer care activity.",
+    )
+    # first revisits, done ones included: their deadline is the care compliance's
+    _funnel_care_first_revisit = models.Index(
+        "(res_id, date_deadline) WHERE funnel_care = 'first_revisit'"
+    )
+
     def _action_done(self, feedback=False, attachment_ids=None):
         cadence = self.filtered(lambda act: act.funnel_cadence and act.res_model == "crm.lead")
         done = {act.res_id: act.funnel_cadence for act in cadence if act.active}
+        care = self.filtered(
+            lambda act: act.funnel_care and act.res_model == "crm.lead" and act.active
+        )
         result = super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         if done:
             self.env["crm.lead"].browse(done)._cadence_activity_done(done)
+        if care:
+            self.env["crm.lead.care"]._care_activities_done(care, feedback)
         return result
 
     def action_open_followup_wizard(self):

@@ -32,7 +32,13 @@ class ResCompany(models.Model):
 
     @api.model
     def _funnel_check_intake_vals(self, vals):
-        for fname in INTAKE_FIELDS:
+        self._funnel_check_positive_ints(vals, INTAKE_FIELDS)
+
+    @api.model
+    def _funnel_check_positive_ints(self, vals, fnames):
+        """Settings ``fnames`` present in ``vals`` must be whole numbers > 0: a translated
+        message naming the setting, raised before anything is written."""
+        for fname in fnames:
             if fname not in vals:
                 continue
             value = vals[fname]

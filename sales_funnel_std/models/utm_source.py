@@ -4,9 +4,11 @@ from odoo.exceptions import AccessError, ValidationError
 # Sources the playbook does not rank come after the ranked ones (003 (一)).
 DEFAULT_SOURCE_PRIORITY = 10
 # The playbook's channel order: (our xml id, a source of another module to reuse, name,
-# priority); referral is utm's own source.
+# priority); referral is utm's own source. Repurchase (post-sale care, 001 §6) ranks with
+# referral: an existing customer's own stated need is the warmest lead there is.
 PLAYBOOK_SOURCES = (
     ("sales_funnel_std.utm_source_referral", "utm.utm_source_referral", "Referral", 1),
+    ("sales_funnel_std.utm_source_repurchase", None, "Repurchase", 1),
     ("sales_funnel_std.utm_source_exhibition", None, "Exhibition", 2),
     ("sales_funnel_std.utm_source_online_ads", None, "Online Ads", 3),
 )
@@ -22,7 +24,7 @@ class UtmSource(models.Model):
         required=True,
         index=True,
         help="Rank of the channel in lead intake: 1 is the highest priority. Playbook "
-        "order: referral 1, exhibition 2, online ads 3, other sources 10.",
+        "order: referral and repurchase 1, exhibition 2, online ads 3, other sources 10.",
     )
 
     # ------------------------------------------------------------
@@ -73,3 +75,13 @@ class UtmSource(models.Model):
             else:
                 source = self.create({"name": name, "funnel_priority": priority})
             IrModelData._update_xmlids([{"xml_id": xmlid, "record": source, "noupdate": True}])
+
+    @api.model
+    def _care_source(self, origin):
+        """The source of an opportunity created from a care visit: Repurchase or Referral."""
+        xmlid = {
+            "repurchase": "sales_funnel_std.utm_source_repurchase",
+            "referral": "sales_funnel_std.utm_source_referral",
+        }[origin]
+        # sudo: sources are shared configuration, any salesperson's opportunity uses them
+        return self.sudo().env.ref(xmlid, raise_if_not_found=False) or self.browse()

@@ -143,6 +143,43 @@ class CrmFunnelReport(models.Model):
         string="First Touch SLA",
         readonly=True,
     )
+    # post-sale care (crm_lead_care.py), on the won row of won deals only
+    care_satisfaction = fields.Float(
+        "Avg. Satisfaction",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 2),
+        help="Won deals: the average satisfaction (1-5) of the deal's care visits; in "
+        "groups, the average over the deals rated.",
+    )
+    care_count = fields.Integer(
+        "Care Visits", readonly=True, help="Won deals: care visits logged on the deal."
+    )
+    care_revisit_on_time = fields.Float(
+        "First Revisit On Time (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Won deals whose first revisit is due: share revisited by the deadline (care "
+        "compliance; deals not yet due are not counted).",
+    )
+    repurchase_rate = fields.Float(
+        "Repurchase Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Won deals: share that led to a repurchase opportunity.",
+    )
+    repurchase_count = fields.Integer(
+        "Repurchase Opportunities",
+        readonly=True,
+        help="Won deals: repurchase opportunities created from their care visits.",
+    )
+    referral_count = fields.Integer(
+        "Referrals",
+        readonly=True,
+        help="Won deals: referral opportunities created from their care visits.",
+    )
 
     # ------------------------------------------------------------
     # SQL VIEW
@@ -245,7 +282,9 @@ class CrmFunnelReport(models.Model):
                                AND o.response_deadline < (now() AT TIME ZONE 'UTC'))) AS late
                       FROM crm_lead_objection o JOIN stage_rank sr ON sr.stage_id = o.stage_id
                      GROUP BY o.lead_id, sr.rank
-                )
+                ),
+                -- materialised: computed once and hashed, not re-run per report row
+                care AS MATERIALIZED (%(care)s)
                 SELECT l.id * 10 + r.rank AS id,
                        l.id AS lead_id,
                        r.role AS funnel_role,
@@ -273,7 +312,13 @@ class CrmFunnelReport(models.Model):
                        l.source_priority, l.screening_result, l.intake_late,
                        l.first_touch_state,
                        COALESCE(obj.raised, 0) AS objection_count,
-                       COALESCE(obj.late, 0) AS objection_late_count
+                       COALESCE(obj.late, 0) AS objection_late_count,
+                       care.satisfaction AS care_satisfaction,
+                       care.visits AS care_count,
+                       care.revisit_on_time AS care_revisit_on_time,
+                       care.repurchase_rate,
+                       care.repurchases AS repurchase_count,
+                       care.referrals AS referral_count
                   FROM lead_max m
                   JOIN crm_lead l ON l.id = m.lead_id
                   -- per lead, not per (lead, stage) row: the arrays hold every stage
@@ -311,6 +356,7 @@ class CrmFunnelReport(models.Model):
                            END AS spent
                  ) lim
                   LEFT JOIN objections obj ON obj.lead_id = l.id AND obj.rank = r.rank
+                  LEFT JOIN care ON care.lead_id = l.id AND r.role = 'won'
                  WHERE (r.rank = 1 OR m.max_rank >= r.rank - 1)
                    AND (l.active OR l.won_status = 'lost')
                 )
@@ -322,11 +368,47 @@ class CrmFunnelReport(models.Model):
                 pick_date=pick_date,
                 ranks=ranks,
                 won_rank=SQL(str(FUNNEL_RANK["won"])),
+                care=self._funnel_care_sql(),
                 by_rank=SQL(", ").join(
                     SQL("MAX(target_value) FILTER (WHERE rank = %s)", rank)
                     for rank in FUNNEL_RANK.values()
                 ),
             )
+        )
+
+    @api.model
+    def _funnel_care_sql(self):
+        """Post-sale care figures per won deal: average satisfaction, visits, first
+        revisit on time (100 / 0 against the deadline of its first revisit activity; NULL
+        while not due, or for deals won before their care started, which had none),
+        repurchase (100 / 0) and the
+        repurchase / referral opportunities created from its visits."""
+        return SQL(
+            """
+            SELECT l.id AS lead_id, c.satisfaction, COALESCE(c.visits, 0) AS visits,
+                   CASE WHEN c.first_visit::date <= fr.deadline THEN 100.0
+                        WHEN fr.deadline < LEAST(c.first_visit::date, CURRENT_DATE) THEN 0.0
+                   END AS revisit_on_time,
+                   CASE WHEN COALESCE(d.repurchases, 0) > 0 THEN 100.0 ELSE 0.0 END
+                       AS repurchase_rate,
+                   COALESCE(d.repurchases, 0) AS repurchases,
+                   COALESCE(d.referrals, 0) AS referrals
+              FROM crm_lead l
+         LEFT JOIN (SELECT lead_id, AVG(satisfaction_score) AS satisfaction,
+                           COUNT(*) AS visits, MIN(date) AS first_visit
+                      FROM crm_lead_care GROUP BY lead_id) c ON c.lead_id = l.id
+         LEFT JOIN (SELECT origin_lead_id,
+                           COUNT(*) FILTER (WHERE funnel_origin = 'repurchase') AS repurchases,
+                           COUNT(*) FILTER (WHERE funnel_origin = 'referral') AS referrals
+                      FROM crm_lead WHERE origin_lead_id IS NOT NULL
+                     GROUP BY origin_lead_id) d ON d.origin_lead_id = l.id
+         -- the first revisit's deadline: its activity's (open or done)
+         LEFT JOIN (SELECT res_id, MIN(date_deadline) AS deadline
+                      FROM mail_activity
+                     WHERE res_model = 'crm.lead' AND funnel_care = 'first_revisit'
+                     GROUP BY res_id) fr ON fr.res_id = l.id
+             WHERE l.won_status = 'won'
+            """
         )
 
     def _read_group_orderby(self, order, groupby_terms, query):
@@ -357,7 +439,9 @@ class CrmFunnelReport(models.Model):
         Returns ``{"stages": [per-stage dicts in funnel order: reached, conversion, lost,
         avg/median days, time limit, within-limit %, over limit], "total": int, "won": int,
         "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
-        "followups": [per-grade dicts] or None}``. Percentages are None when undefined.
+        "followups": [per-grade dicts] or None, "care": {satisfaction, revisit_on_time,
+        repurchase_rate, repurchases, referrals} over the won deals}``. Percentages are None
+        when undefined.
         """
         query = self._search(domain or [])
         query.groupby = SQL("%s", SQL.identifier(self._table, "funnel_role"))
@@ -383,9 +467,16 @@ class CrmFunnelReport(models.Model):
                 SQL("MAX(%s.time_limit) AS time_limit", table),
                 SQL("AVG(%s.time_limit_met) AS within_limit", table),
                 SQL("SUM(%s.time_limit_exceeded) AS over_limit", table),
+                # post-sale care: set on the Won row of won deals only
+                SQL("AVG(%s.care_satisfaction) AS care_satisfaction", table),
+                SQL("AVG(%s.care_revisit_on_time) AS care_revisit_on_time", table),
+                SQL("AVG(%s.repurchase_rate) AS repurchase_rate", table),
+                SQL("SUM(%s.repurchase_count) AS repurchases", table),
+                SQL("SUM(%s.referral_count) AS referrals", table),
             )
         )
         rows = {row["role"]: row for row in self.env.cr.dictfetchall()}
+        care = rows.get("won", {})
         labels = dict(self._fields["funnel_role"]._description_selection(self.env))
         stages = []
         for role, _label in FUNNEL_ROLES:
@@ -422,6 +513,13 @@ class CrmFunnelReport(models.Model):
             "a_win_rate": (100.0 * a_won / a_total) if a_total else None,
             "sla": self._funnel_sla_figures(lead_ids_sql),
             "followups": self._funnel_followup_figures(lead_ids_sql),
+            "care": {
+                "satisfaction": care.get("care_satisfaction"),
+                "revisit_on_time": care.get("care_revisit_on_time"),
+                "repurchase_rate": care.get("repurchase_rate"),
+                "repurchases": care.get("repurchases") or 0,
+                "referrals": care.get("referrals") or 0,
+            },
         }
 
     @api.model

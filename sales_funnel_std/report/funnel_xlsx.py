@@ -1,5 +1,5 @@
-"""Funnel workbook: summary, pipeline, follow-up log, handovers, targets and objections in
-one ``.xlsx``.
+"""Funnel workbook: summary, pipeline, follow-up log, handovers, targets, forecast,
+objections and customer care in one ``.xlsx``.
 
 The workbook is written by xlsxwriter in ``constant_memory`` mode: each sheet is
 written row by row, in order, and flushed to a temporary file as it goes. Rows are
@@ -27,7 +27,16 @@ from odoo.tools import SQL, date_utils
 from .crm_funnel_report import FUNNEL_ROLES
 
 CHUNK_SIZE = 2000
-SHEETS = ("summary", "pipeline", "followups", "handovers", "targets", "forecast", "objections")
+SHEETS = (
+    "summary",
+    "pipeline",
+    "followups",
+    "handovers",
+    "targets",
+    "forecast",
+    "objections",
+    "care",
+)
 EXCEL_EPOCH_DAYS = 25569  # 1970-01-01 as an Excel serial date
 
 # kind: text, int, float, money, percent, date, datetime
@@ -378,6 +387,40 @@ class FunnelXlsxExport:
             ),
         ]
 
+    def _care_columns(self):
+        """One row per care visit (客户反馈): satisfaction, suggestions, repurchase and
+        referral; columns follow the fields the user may read."""
+        _ = self.env._
+        model = "crm.lead.care"
+
+        def col(fname, kind, width, sql):
+            return self._field_column(model, fname, kind, width, sql)
+
+        def selection(fname):
+            return self._selection_sql(model, fname, SQL("c.%s", SQL.identifier(fname)))
+
+        def yes_no(fname):
+            return SQL(
+                "CASE WHEN c.%s THEN %s ELSE %s END", SQL.identifier(fname), _("Yes"), _("No")
+            )
+
+        return [
+            col("date", "datetime", 17, self._date_sql(SQL("c.date"))),
+            *self._lead_identity_columns(),
+            col("kind", "text", 18, selection("kind")),
+            col("channel", "text", 12, selection("channel")),
+            col("satisfaction_score", "int", 12, SQL("c.satisfaction_score")),
+            col("suggestions", "text", 40, SQL("c.suggestions")),
+            col("has_repurchase_need", "text", 12, yes_no("has_repurchase_need")),
+            col("repurchase_need", "text", 40, SQL("c.repurchase_need")),
+            col("repurchase_revenue", "money", 14, SQL("c.repurchase_revenue")),
+            col("referral_intent", "text", 12, yes_no("referral_intent")),
+            col("referral_note", "text", 28, SQL("c.referral_note")),
+            col("next_action", "text", 24, SQL("c.next_action")),
+            col("user_id", "text", 20, self._name_sql("res.users", SQL("c.user_id"))),
+            col("team_id", "text", 18, self._name_sql("crm.team", SQL("c.team_id"))),
+        ]
+
     def _handover_columns(self):
         _ = self.env._
         lead = "crm.lead"
@@ -549,15 +592,18 @@ class FunnelXlsxExport:
             _("No follow-up record matches the selection."),
         )
 
+    def _lead_child_ids(self, model, lead_ids):
+        """Ids of the ``model`` records of the selected leads the user may read (the
+        user's record rules apply: ids from ``_search``), in a stable order."""
+        if model not in self.env or not lead_ids:
+            return []
+        Model = self.env[model].with_context(active_test=False)
+        query = Model._search([("lead_id", "any", self.lead_domain)], order="id")
+        self.env.cr.execute(query.select())
+        return [row[0] for row in self.env.cr.fetchall()]
+
     def _write_objections(self, workbook, lead_ids):
         _ = self.env._
-        ids = []
-        if "crm.lead.objection" in self.env and lead_ids:
-            # the user's record rules on objections apply (ids from _search)
-            Objection = self.env["crm.lead.objection"].with_context(active_test=False)
-            query = Objection._search([("lead_id", "any", self.lead_domain)], order="id")
-            self.env.cr.execute(query.select())
-            ids = [row[0] for row in self.env.cr.fetchall()]
         self._write_table(
             workbook,
             "objections",
@@ -568,8 +614,24 @@ class FunnelXlsxExport:
                 " WHERE o.id = ANY(%s) ORDER BY o.raised_on, o.id",
                 chunk,
             ),
-            ids,
+            self._lead_child_ids("crm.lead.objection", lead_ids),
             _("No objection matches the selection."),
+        )
+
+    def _write_care(self, workbook, lead_ids):
+        _ = self.env._
+        self._write_table(
+            workbook,
+            "care",
+            _("Customer Care"),
+            self._care_columns(),
+            lambda chunk: SQL(
+                "FROM crm_lead_care c JOIN crm_lead lead ON lead.id = c.lead_id"
+                " WHERE c.id = ANY(%s) ORDER BY c.date, c.id",
+                chunk,
+            ),
+            self._lead_child_ids("crm.lead.care", lead_ids),
+            _("No care visit matches the selection."),
         )
 
     def _write_handovers(self, workbook, lead_ids):
@@ -651,6 +713,15 @@ class FunnelXlsxExport:
         ]
         if figures["sla"] is not None:
             kpis.append((_("First-Contact SLA Compliance"), figures["sla"]["rate"], "percent"))
+        if figures.get("care") is not None:
+            care = figures["care"]
+            kpis += [
+                (_("Average Customer Satisfaction (1-5)"), care["satisfaction"], "float"),
+                (_("First Revisit On Time"), care["revisit_on_time"], "percent"),
+                (_("Repurchase Rate"), care["repurchase_rate"], "percent"),
+                (_("Repurchase Opportunities"), care["repurchases"], "int"),
+                (_("Referral Opportunities"), care["referrals"], "int"),
+            ]
         for label, value, kind in kpis:
             row += 1
             sheet.write_string(row, 0, label, fmt["header"])
@@ -776,8 +847,9 @@ class FunnelXlsxExport:
         sheet.set_column(2, 6, 16)
         row = 0
         count = 0
-        blocks = (("team_id", _("Sales Team")), ("user_id", _("Salesperson")))
-        for groupby, group_label in blocks:
+        team_label = _("Sales Team")
+        person_label = _("Salesperson")
+        for groupby, group_label in (("team_id", team_label), ("user_id", person_label)):
             headers = [
                 _("Month"),
                 group_label,
