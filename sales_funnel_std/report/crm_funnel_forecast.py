@@ -77,6 +77,12 @@ class CrmFunnelForecast(models.Model):
         digits=(16, 2),
         help="Won revenue plus the weighted pipeline.",
     )
+    amount = fields.Float(
+        readonly=True,
+        digits=(16, 2),
+        help="Won revenue, weighted pipeline or revenue target, by kind: the graph puts the "
+        "three side by side per month.",
+    )
     target_revenue = fields.Float(
         "Revenue Target",
         readonly=True,
@@ -146,7 +152,8 @@ class CrmFunnelForecast(models.Model):
                        CASE WHEN d.won THEN 0 ELSE d.weighted END AS pipeline_revenue,
                        CASE WHEN d.won THEN d.revenue ELSE 0 END AS won_revenue,
                        CASE WHEN d.won THEN d.revenue ELSE d.weighted END AS forecast_revenue,
-                       0.0 AS target_revenue
+                       0.0 AS target_revenue,
+                       CASE WHEN d.won THEN d.revenue ELSE d.weighted END AS amount
                   FROM deals d
                 UNION ALL
                 SELECT (t.line_id * 16 + t.month_no) * 4 + 2, 'target', t.date,
@@ -154,6 +161,7 @@ class CrmFunnelForecast(models.Model):
                        NULL, t.level,
                        0.0, NULL,
                        0.0, 0.0, 0.0,
+                       t.value,
                        t.value
                   FROM month_targets t
                 )
