@@ -81,22 +81,26 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _care_states_before(self, vals):
-        """Write pipeline, step 3: ``{lead id: (active, won status, salesperson)}`` when
-        ``vals`` may win, re-open, archive or re-assign a deal."""
+        """Write pipeline, step 3: ``{lead id: (active, won status, salesperson)}`` of the
+        closed deals when ``vals`` may win, re-open, archive or re-assign one (None when
+        ``vals`` cannot). Only a closed deal (``date_closed``, a plain column) can be won:
+        open leads are not read, so core bulk paths over them (lead assignment,
+        conversion) cost no query here."""
         if not any(fname in vals for fname in ("active", "stage_id", "user_id")):
-            return {}
-        return {lead.id: self._cadence_state(lead) for lead in self}
+            return None
+        return {lead.id: self._cadence_state(lead) for lead in self if lead.date_closed}
 
     def _care_state_changed(self, states):
         """Write pipeline, step 6: the deals won, re-opened, archived or re-assigned
-        (won before or after) since ``states``."""
-        if not states:
+        (won before or after) since ``states``; a deal won by this write was not closed
+        before and is closed now."""
+        if states is None:
             return self.browse()
         return self.filtered(
             lambda lead: (
-                lead.id in states
-                and self._cadence_state(lead) != states[lead.id]
-                and "won" in (lead.won_status, states[lead.id][1])
+                (lead.id in states or lead.date_closed)
+                and self._cadence_state(lead) != states.get(lead.id)
+                and "won" in (lead.won_status, (states.get(lead.id) or (None, None))[1])
             )
         )
 
