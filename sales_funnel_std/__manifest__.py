@@ -64,6 +64,9 @@
         "security/care_security.xml",
         "data/crm_lead_care_data.xml",
         "views/crm_lead_care_views.xml",
+        "security/escalation_security.xml",
+        "data/crm_escalation_data.xml",
+        "views/crm_escalation_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",

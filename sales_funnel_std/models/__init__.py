@@ -52,3 +52,8 @@ from . import (  # post-sale care, satisfaction and repurchase
     res_config_settings_care,
     res_partner,
 )
+from . import (  # the escalation ladder
+    crm_escalation_rule,
+    crm_lead_escalation,
+    crm_lead_escalations,
+)

@@ -92,7 +92,10 @@ class CrmLeadFollowup(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_followup_vals(vals)
-        return super().create(vals_list)
+        followups = super().create(vals_list)
+        # a follow-up restarts the escalation clock of its lead
+        followups.lead_id._escalation_touched()
+        return followups
 
     def write(self, vals):
         self._check_followup_vals({"channel": self[:1].channel or "phone", **vals})

@@ -449,7 +449,7 @@ class CrmLeadObjection(models.Model):
             if not rows:
                 break
             pairs = {(lead_id, user_id) for lead_id, user_id in rows if user_id}
-            self._objection_create_escalations(pairs, type_id, now)
+            self.env["crm.lead"]._funnel_insert_activities(pairs, type_id, now)
             done += len(rows)
             remaining = max(remaining - len(rows), 0)
             self.invalidate_model(["response_late", "escalated_on", "escalated_to_id"])
@@ -457,48 +457,3 @@ class CrmLeadObjection(models.Model):
                 if not self.env["ir.cron"]._commit_progress(len(rows), remaining=remaining):
                     break
         return done
-
-    @api.model
-    def _objection_create_escalations(self, pairs, type_id, now):
-        """``{(lead id, leader id)}``: one escalation activity each, in one statement."""
-        if not pairs or not type_id:
-            return
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO mail_activity (
-                    res_model_id, res_model, res_id, res_name, activity_type_id, summary,
-                    date_deadline, user_id, user_tz, automated, active,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, 'crm.lead', v.lead_id, lead.name, atype.id,
-                       COALESCE(atype.summary->>partner.lang, atype.summary->>'en_US'),
-                       %(today)s, v.user_id, partner.tz, TRUE, TRUE,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(leads)s::int[], %(users)s::int[]) AS v(lead_id, user_id)
-                  JOIN crm_lead lead ON lead.id = v.lead_id
-                  JOIN res_users usr ON usr.id = v.user_id AND usr.active
-                  JOIN res_partner partner ON partner.id = usr.partner_id
-                  JOIN mail_activity_type atype ON atype.id = %(type_id)s
-                 WHERE NOT EXISTS (
-                        SELECT 1 FROM mail_activity act
-                         WHERE act.res_model = 'crm.lead' AND act.res_id = v.lead_id
-                           AND act.user_id = v.user_id AND act.activity_type_id = atype.id
-                           AND act.active)
-             RETURNING user_id
-                """,
-                model_id=self.env["ir.model"]._get_id("crm.lead"),
-                leads=[lead_id for lead_id, _user_id in pairs],
-                users=[user_id for _lead_id, user_id in pairs],
-                type_id=type_id,
-                today=now.date(),
-                uid=self.env.uid,
-                now=now,
-            )
-        )
-        count_diff = {}
-        for (user_id,) in self.env.cr.fetchall():
-            count_diff[user_id] = count_diff.get(user_id, 0) + 1
-        self.env["mail.activity"].invalidate_model()
-        self.env["crm.lead"].invalidate_model(["activity_ids"])
-        # the bus notification the ORM sends for the assignees' "to do" counters
-        self.env["crm.lead"]._cadence_notify_counters(count_diff)
