@@ -83,7 +83,6 @@ class CrmEscalationRule(models.Model):
     )
     reassign_to = fields.Selection(
         REASSIGN_TARGETS,
-        "Reassign To",
         required=True,
         default="leader",
         help="Team Leader: the team leader becomes the salesperson. Unassigned: the lead "

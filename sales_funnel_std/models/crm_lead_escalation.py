@@ -21,9 +21,9 @@ class CrmLeadEscalation(models.Model):
     _rec_name = "level"
 
     lead_id = fields.Many2one(
-        "crm.lead", "Lead", required=True, index=True, ondelete="cascade", readonly=True
+        "crm.lead", required=True, index=True, ondelete="cascade", readonly=True
     )
-    rule_id = fields.Many2one("crm.escalation.rule", "Rule", ondelete="set null", readonly=True)
+    rule_id = fields.Many2one("crm.escalation.rule", ondelete="set null", readonly=True)
     level = fields.Selection(ESCALATION_LEVELS, "Step", required=True, readonly=True)
     date = fields.Datetime("Escalated On", required=True, readonly=True, index=True)
     user_id = fields.Many2one(
@@ -34,10 +34,10 @@ class CrmLeadEscalation(models.Model):
         help="The salesperson reminded, the team leader notified, or the new salesperson.",
     )
     salesperson_id = fields.Many2one(
-        "res.users", "Salesperson", readonly=True, help="The lead's salesperson at the time."
+        "res.users", readonly=True, help="The lead's salesperson at the time."
     )
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", "Company", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", index=True, readonly=True)
     reset_on = fields.Datetime(
         "Clock Restarted On",
         readonly=True,

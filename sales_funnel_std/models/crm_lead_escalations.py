@@ -32,7 +32,7 @@ class CrmLead(models.Model):
     )
     escalation_date = fields.Datetime("Escalated On", readonly=True, copy=False)
     escalation_rule_id = fields.Many2one(
-        "crm.escalation.rule", "Escalation Rule", readonly=True, copy=False, ondelete="set null"
+        "crm.escalation.rule", readonly=True, copy=False, ondelete="set null"
     )
     escalation_ids = fields.One2many("crm.lead.escalation", "lead_id", "Escalation Log")
 
