@@ -1,11 +1,14 @@
 from collections import defaultdict
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .crm_lead_escalation import ESCALATION_LEVELS
 
 ESCALATION_BATCH = 2000
+DIGEST_MAX_LINES = 100  # a digest lists this many leads, then "and N more"
 CUTOFF_COLUMNS = ("sequence", "grade", "trigger", "all_stages", "remind", "notify", "reassign")
 
 
@@ -116,12 +119,15 @@ class CrmLead(models.Model):
         the cut-off timestamps (now minus X / Y / Z working hours of the company's
         calendar, ``crm.escalation.rule._escalation_cutoffs``) turn "how many working
         hours since the clock started" into plain timestamp comparisons, so the due
-        step of every lead comes from one query. Leads are processed by batches locked
-        ``FOR UPDATE SKIP LOCKED`` and committed with ``_commit_progress``
-        (``_cadence_run_batches``): two workers never take the same step twice. Each
-        recipient gets one digest e-mail per sweep. Returns the number of leads
-        escalated.
+        step of every lead comes from one query (``_escalation_due``). The due leads
+        are then processed by batches locked ``FOR UPDATE SKIP LOCKED`` and committed
+        with ``_commit_progress``: two workers never take the same step twice (a lead
+        another worker escalated since this one's snapshot is a serialization failure:
+        the due list is read again). Each recipient gets one digest e-mail per sweep.
+        ``commit=False`` (tests, benchmarks) runs in the caller's transaction. Returns
+        the number of leads escalated.
         """
+        cr = self.env.cr
         self.env.flush_all()
         self.browse()._escalation_reset()
         rules = self.env["crm.escalation.rule"].search([])
@@ -132,24 +138,65 @@ class CrmLead(models.Model):
         cutoffs = rules._escalation_cutoffs(
             now, self.env["res.company"].with_context(active_test=False).search([])
         )
-        due_from = self._escalation_due_from(cutoffs, teams, companies, main_company)
+
+        def read_due():
+            return self._escalation_due(cutoffs, teams, companies, main_company)
+
+        due = read_due()
+        if commit:
+            self.env["ir.cron"]._commit_progress(remaining=len(due))
         digest = defaultdict(list)
-
-        def escalate(leads):
-            digest_rows = leads._escalation_take_steps(due_from, now)
-            for recipient_id, row in digest_rows:
-                digest[recipient_id].append(row)
-
-        done = self._cadence_run_batches(due_from, escalate, batch_size, commit)
+        done = start = retries = 0
+        while start < len(due):
+            batch = due[start : start + batch_size]
+            try:
+                cr.execute(
+                    SQL(
+                        """
+                        SELECT lead.id FROM crm_lead lead
+                          JOIN unnest(%(ids)s::int[], %(ranks)s::int[]) AS v(id, rank)
+                            ON v.id = lead.id
+                         WHERE %(rank)s < v.rank
+                           FOR UPDATE OF lead SKIP LOCKED
+                        """,
+                        ids=[row["id"] for row in batch],
+                        ranks=[row["level"] for row in batch],
+                        rank=level_rank_sql(SQL("lead.escalation_level")),
+                    )
+                )
+                locked = {lead_id for (lead_id,) in cr.fetchall()}
+                steps = [row for row in batch if row["id"] in locked]
+                for recipient_id, line in self._escalation_take_steps(steps, now):
+                    digest[recipient_id].append(line)
+            except psycopg2.errors.SerializationFailure:
+                # another worker escalated some of these leads after our snapshot:
+                # read what is still due with a fresh snapshot (this batch was not kept)
+                retries += 1
+                if retries > 5 or not commit:
+                    raise
+                cr.rollback()
+                self.env.invalidate_all()
+                due, start = read_due(), 0
+                continue
+            start += batch_size
+            done += len(steps)
+            if commit:
+                left = len(due) - start
+                if not self.env["ir.cron"]._commit_progress(len(steps), remaining=max(left, 0)):
+                    break
         self._escalation_send_digests(digest)
         return done
 
     @api.model
-    def _escalation_due_from(self, cutoffs, teams, companies, main_company):
-        """``FROM crm_lead lead ... WHERE ...``: the open, assigned leads of adopted
-        teams with a step due beyond their current one; ``due.level`` (rank) and
-        ``due.rule_id`` name it. Every applicable rule is evaluated, the most advanced
-        step wins (then the rule's sequence)."""
+    def _escalation_due(self, cutoffs, teams, companies, main_company):
+        """The steps due now: ``[{id, level (rank), rule_id, user_id, team_id,
+        company_id}]`` for the open, assigned leads of adopted teams whose due step is
+        beyond their current one. Every applicable rule is evaluated, the most
+        advanced step wins (then the rule's sequence). One query; the last touch is
+        computed only for leads whose stage date is before the latest cut-off (the
+        clock never starts before it)."""
+        if not cutoffs:
+            return []
         cut = SQL(
             """unnest(%(rule)s::int[], %(company)s::int[], %(sequence)s::int[],
                       %(grade)s::varchar[], %(trigger)s::varchar[], %(all_stages)s::bool[],
@@ -161,81 +208,88 @@ class CrmLead(models.Model):
             company=[row["company_id"] for row in cutoffs],
             **{key: [row[key] for row in cutoffs] for key in CUTOFF_COLUMNS},
         )
-        return SQL(
-            """
-            FROM crm_lead lead
-       LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
-      CROSS JOIN LATERAL (SELECT %(touch)s AS touch) last
-      CROSS JOIN LATERAL (
-                SELECT cut.rule_id,
-                       CASE WHEN clock.start <= cut.reassign THEN 3
-                            WHEN clock.start <= cut.notify THEN 2
-                            WHEN clock.start <= cut.remind THEN 1
-                            ELSE 0 END AS level
-                  FROM %(cut)s
-            CROSS JOIN LATERAL (
-                       SELECT GREATEST(
-                           last.touch,
-                           CASE cut.trigger
-                               WHEN 'first_contact' THEN lead.sla_deadline
-                               WHEN 'stage_limit' THEN lead.date_last_stage_update
-                                   + make_interval(days => stage.rotting_threshold_days)
-                           END) AS start
-                       ) clock
-                 WHERE cut.company_id = COALESCE(lead.company_id, %(main)s)
-                   AND (cut.grade IS NULL OR cut.grade = lead.bndu_grade)
-                   AND (cut.all_stages OR EXISTS (
-                            SELECT 1 FROM crm_escalation_rule_stage_rel rel
-                             WHERE rel.rule_id = cut.rule_id AND rel.stage_id = lead.stage_id))
-                   AND (cut.trigger != 'first_contact'
-                        OR (lead.sla_state IN ('pending', 'breached')
-                            AND lead.sla_deadline IS NOT NULL))
-                   AND (cut.trigger != 'stage_limit'
-                        OR COALESCE(stage.rotting_threshold_days, 0) > 0)
-              ORDER BY level DESC, cut.sequence, cut.rule_id
-                 LIMIT 1
-            ) due
-           WHERE lead.active AND lead.user_id IS NOT NULL
-             AND NOT COALESCE(stage.is_won, FALSE)
-             AND (lead.team_id = ANY(%(teams)s)
-                  OR (lead.team_id IS NULL
-                      AND COALESCE(lead.company_id, %(main)s) = ANY(%(companies)s)))
-             AND due.level > %(rank)s
-            """,
-            touch=self._escalation_touch_sql(),
-            cut=cut,
-            main=main_company,
-            teams=list(teams),
-            companies=list(companies),
-            rank=level_rank_sql(SQL("lead.escalation_level")),
-        )
-
-    def _escalation_take_steps(self, due_from, now):
-        """Take the due step on these leads (locked by the caller): the lead's level,
-        the log, the activities (one statement each) and the reassignments (ORM, by
-        new salesperson). Returns ``[(recipient id, digest row)]`` for the e-mails."""
-        cr = self.env.cr
-        cr.execute(
+        # the estimated cost (a sub-query per lead) makes PostgreSQL JIT-compile this
+        # query: seconds of compilation for a query that runs in less; off for this
+        # transaction only
+        self.env.cr.execute("SET LOCAL jit = off")
+        self.env.cr.execute(
             SQL(
                 """
-                SELECT lead.id, due.level, due.rule_id, lead.user_id, lead.team_id,
-                       lead.company_id
-                %(due_from)s AND lead.id = ANY(%(ids)s)
+                WITH cut AS (SELECT * FROM %(cut)s),
+                open AS MATERIALIZED (
+                    SELECT lead.id, lead.user_id, lead.team_id, lead.company_id,
+                           COALESCE(lead.company_id, %(main)s) AS rule_company_id,
+                           lead.bndu_grade, lead.stage_id, lead.sla_state, lead.sla_deadline,
+                           lead.date_last_stage_update, stage.rotting_threshold_days,
+                           %(rank)s AS rank, %(touch)s AS touch
+                      FROM crm_lead lead
+                 LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                     WHERE lead.active AND lead.user_id IS NOT NULL
+                       AND NOT COALESCE(stage.is_won, FALSE)
+                       AND (lead.team_id = ANY(%(teams)s)
+                            OR (lead.team_id IS NULL
+                                AND COALESCE(lead.company_id, %(main)s) = ANY(%(companies)s)))
+                       AND COALESCE(lead.date_last_stage_update, lead.create_date)
+                           <= (SELECT MAX(remind) FROM cut)
+                ), scored AS (
+                    SELECT open.id, open.user_id, open.team_id, open.company_id,
+                           open.rank, cut.rule_id, cut.sequence,
+                           CASE WHEN clock.start <= cut.reassign THEN 3
+                                WHEN clock.start <= cut.notify THEN 2
+                                WHEN clock.start <= cut.remind THEN 1
+                                ELSE 0 END AS level
+                      FROM open
+                      JOIN cut ON cut.company_id = open.rule_company_id
+                CROSS JOIN LATERAL (
+                           SELECT GREATEST(
+                               open.touch,
+                               CASE cut.trigger
+                                   WHEN 'first_contact' THEN open.sla_deadline
+                                   WHEN 'stage_limit' THEN open.date_last_stage_update
+                                       + make_interval(days => open.rotting_threshold_days)
+                               END) AS start
+                           ) clock
+                     WHERE (cut.grade IS NULL OR cut.grade = open.bndu_grade)
+                       AND (cut.all_stages OR EXISTS (
+                                SELECT 1 FROM crm_escalation_rule_stage_rel rel
+                                 WHERE rel.rule_id = cut.rule_id
+                                   AND rel.stage_id = open.stage_id))
+                       AND (cut.trigger != 'first_contact'
+                            OR (open.sla_state IN ('pending', 'breached')
+                                AND open.sla_deadline IS NOT NULL))
+                       AND (cut.trigger != 'stage_limit'
+                            OR COALESCE(open.rotting_threshold_days, 0) > 0)
+                )
+                SELECT DISTINCT ON (id) id, level, rule_id, user_id, team_id, company_id
+                  FROM scored
+                 WHERE level > rank
+              ORDER BY id, level DESC, sequence, rule_id
                 """,
-                due_from=due_from,
-                ids=self.ids,
+                cut=cut,
+                main=main_company,
+                teams=list(teams),
+                companies=list(companies),
+                rank=level_rank_sql(SQL("lead.escalation_level")),
+                touch=self._escalation_touch_sql(),
             )
         )
-        rows = cr.fetchall()
-        if not rows:
+        return self.env.cr.dictfetchall()
+
+    def _escalation_take_steps(self, steps, now):
+        """Take the due ``steps`` (rows of ``_escalation_due``, leads locked by the
+        caller): the leads' level, the log, the activities (one statement each) and
+        the reassignments (ORM, by new salesperson). Returns ``[(recipient id, digest
+        line)]`` for the e-mails."""
+        if not steps:
             return []
-        leaders = self._escalation_leaders({row[4] for row in rows if row[4]})
+        leaders = self._escalation_leaders({row["team_id"] for row in steps if row["team_id"]})
         levels = [level for level, _label in ESCALATION_LEVELS]
-        rules = self.env["crm.escalation.rule"].browse({row[2] for row in rows})
-        steps, reminders, notices, to_leader, to_pool = [], set(), set(), defaultdict(list), []
-        for lead_id, rank, rule_id, user_id, team_id, company_id in rows:
-            level = levels[rank - 1]
-            leader_id = leaders.get(team_id)
+        rules = self.env["crm.escalation.rule"].browse({row["rule_id"] for row in steps})
+        taken, reminders, notices, to_leader, to_pool = [], set(), set(), defaultdict(list), []
+        for row in steps:
+            lead_id, user_id, rule_id = row["id"], row["user_id"], row["rule_id"]
+            level = levels[row["level"] - 1]
+            leader_id = leaders.get(row["team_id"])
             recipient = user_id
             if level == "notify":
                 recipient = leader_id
@@ -251,8 +305,10 @@ class CrmLead(models.Model):
                     to_pool.append(lead_id)
             else:
                 reminders.add((lead_id, user_id))
-            steps.append((lead_id, level, rule_id, recipient, user_id, team_id, company_id))
-        cr.execute(
+            taken.append(
+                (lead_id, level, rule_id, recipient, user_id, row["team_id"], row["company_id"])
+            )
+        self.env.cr.execute(
             SQL(
                 """
                 WITH step AS (
@@ -276,7 +332,7 @@ class CrmLead(models.Model):
                   FROM step
                 """,
                 **{
-                    key: [step[index] for step in steps]
+                    key: [step[index] for step in taken]
                     for index, key in enumerate(
                         ("leads", "levels", "rules", "recipients", "users", "teams", "companies")
                     )
@@ -285,7 +341,10 @@ class CrmLead(models.Model):
                 uid=self.env.uid,
             )
         )
-        self.invalidate_model(["escalation_level", "escalation_date", "escalation_rule_id"])
+        self.invalidate_model(
+            ["escalation_level", "escalation_date", "escalation_rule_id", "escalation_ids"]
+        )
+        self.env["crm.lead.escalation"].invalidate_model()
         ref = self.env["ir.model.data"]._xmlid_to_res_id
         self._funnel_insert_activities(
             reminders, ref("sales_funnel_std.mail_activity_type_escalation_remind"), now
@@ -298,7 +357,7 @@ class CrmLead(models.Model):
         if to_pool:
             self.browse(to_pool).write({"user_id": False})
         digest_rows = []
-        for lead_id, level, rule_id, recipient, user_id, _team, _company in steps:
+        for lead_id, level, rule_id, recipient, user_id, _team, _company in taken:
             if level != "remind" and recipient:
                 digest_rows.append(
                     (
@@ -331,8 +390,9 @@ class CrmLead(models.Model):
     @api.model
     def _escalation_send_digests(self, digest):
         """One e-mail per recipient, from the template of the recipient's first rule,
-        listing every lead escalated to them in this sweep (queued, sent by the mail
-        queue), in the recipient's language."""
+        listing the leads escalated to them in this sweep (the first
+        ``DIGEST_MAX_LINES``, then how many more), queued for the mail queue, in the
+        recipient's language."""
         if not digest:
             return
         Users = self.env["res.users"]
@@ -340,13 +400,17 @@ class CrmLead(models.Model):
         base_url = self.get_base_url()
         for recipient_id, rows in digest.items():
             user = Users.browse(recipient_id)
-            env_lang = self.with_context(lang=user.lang or "en_US")
-            levels = dict(env_lang._fields["escalation_level"]._description_selection(env_lang.env))
-            leads = env_lang.browse([row["lead_id"] for row in rows])
-            rules = Rule.with_context(lang=user.lang or "en_US").browse(
-                [row["rule_id"] for row in rows]
+            template = Rule.browse(rows[0]["rule_id"]).mail_template_id or self.env.ref(
+                "sales_funnel_std.mail_template_escalation_digest", raise_if_not_found=False
             )
-            salespeople = Users.browse([row["salesperson_id"] for row in rows])
+            if not template or not user.partner_id.email:
+                continue
+            lang = user.lang or "en_US"
+            shown = rows[:DIGEST_MAX_LINES]
+            leads = self.with_context(lang=lang).browse([row["lead_id"] for row in shown])
+            rules = Rule.with_context(lang=lang).browse([row["rule_id"] for row in shown])
+            salespeople = Users.browse([row["salesperson_id"] for row in shown])
+            steps = dict(self._fields["escalation_level"]._description_selection(leads.env))
             lines = [
                 {
                     "name": lead.name,
@@ -354,20 +418,17 @@ class CrmLead(models.Model):
                     "stage": lead.stage_id.name or "",
                     "salesperson": salesperson.name or "",
                     "rule": rule.name or "",
-                    "step": levels[row["level"]],
+                    "step": steps[row["level"]],
                 }
                 for row, lead, rule, salesperson in zip(
-                    rows, leads, rules, salespeople, strict=True
+                    shown, leads, rules, salespeople, strict=True
                 )
             ]
-            template = rules[:1].mail_template_id or self.env.ref(
-                "sales_funnel_std.mail_template_escalation_digest", raise_if_not_found=False
-            )
-            if not template or not user.partner_id.email:
-                continue
-            template.with_context(escalation_lines=lines, escalation_count=len(lines)).send_mail(
-                recipient_id, email_layout_xmlid="mail.mail_notification_light"
-            )
+            template.with_context(
+                escalation_lines=lines,
+                escalation_count=len(rows),
+                escalation_more=len(rows) - len(shown),
+            ).send_mail(recipient_id, email_layout_xmlid="mail.mail_notification_light")
 
     # ------------------------------------------------------------
     # ACTIONS
