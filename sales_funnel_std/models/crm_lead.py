@@ -139,8 +139,6 @@ class CrmLead(models.Model):
     #   6. won / lost / archived / salesperson changed -> cadence    _cadence_sync
     #                                        and post-sale care      _care_sync (care file)
     #   7. stage entered -> checklist lines, history, override log  _funnel_after_move
-    #                       and the escalation clock restarts   _escalation_touched
-    #                                        (escalation file)
     #   8. a field a checklist item checks changed -> its line     _funnel_refresh_field_lines
     # A lead created in a stage passes the gate right after CRM's create (step 2 needs the
     # record; a refusal rolls the creation back with the transaction or import savepoint).
@@ -173,7 +171,6 @@ class CrmLead(models.Model):
         (self._cadence_state_changed(cadence_states) - regraded)._cadence_sync()  # 6
         self._care_state_changed(care_states)._care_sync()
         moving._funnel_after_move(forced_info)  # 7
-        moving._escalation_touched()
         self._funnel_refresh_field_lines(vals)  # 8
         return res
 

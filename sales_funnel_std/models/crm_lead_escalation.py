@@ -43,6 +43,8 @@ class CrmLeadEscalation(models.Model):
         readonly=True,
         help="When a follow-up, a stage move or a logged message restarted the clock.",
     )
+    _current_step_unique = models.UniqueIndex("(lead_id, level) WHERE is_current")
+
     is_current = fields.Boolean(
         "Current",
         readonly=True,

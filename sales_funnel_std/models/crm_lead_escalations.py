@@ -9,6 +9,13 @@ from .crm_lead_escalation import ESCALATION_LEVELS
 
 ESCALATION_BATCH = 2000
 DIGEST_MAX_LINES = 100  # a digest lists this many leads, then "and N more"
+ESCALATION_FIELDS = [
+    "escalation_level",
+    "escalation_date",
+    "escalation_rule_id",
+    "escalated_to_me",
+    "escalation_ids",
+]
 CUTOFF_COLUMNS = ("sequence", "grade", "trigger", "all_stages", "remind", "notify", "reassign")
 
 
@@ -24,37 +31,134 @@ def level_rank_sql(column):
 class CrmLead(models.Model):
     _inherit = "crm.lead"
 
+    # The state lives on the log (crm.lead.escalation, rows "current" until a touch):
+    # a sweep inserts narrow log rows instead of updating tens of thousands of leads
+    # (every crm_lead update rewrites its ~40 indexes, trigram ones included).
     escalation_level = fields.Selection(
         ESCALATION_LEVELS,
         "Escalation",
-        readonly=True,
-        copy=False,
-        index=True,
+        compute="_compute_escalation",
+        search="_search_escalation_level",
         help="The last escalation step taken since the lead's last touch (follow-up, "
         "stage move or logged message); empty when not escalated.",
     )
-    escalation_date = fields.Datetime("Escalated On", readonly=True, copy=False)
-    escalation_rule_id = fields.Many2one(
-        "crm.escalation.rule", readonly=True, copy=False, ondelete="set null"
+    escalation_date = fields.Datetime("Escalated On", compute="_compute_escalation")
+    escalation_rule_id = fields.Many2one("crm.escalation.rule", compute="_compute_escalation")
+    escalated_to_me = fields.Boolean(
+        "Escalated to Me",
+        compute="_compute_escalation",
+        search="_search_escalated_to_me",
+        help="A current escalation step of this lead was addressed to you.",
     )
     escalation_ids = fields.One2many("crm.lead.escalation", "lead_id", "Escalation Log")
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("escalation_ids", "date_last_stage_update")
+    def _compute_escalation(self):
+        """From the current log rows in one query; a step taken before the lead's last
+        stage move no longer counts (a move restarts the clock at once, without a query
+        in the write)."""
+        rows = {}
+        if self.ids:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT lead_id, level, date, rule_id,
+                           BOOL_OR(user_id = %(uid)s) OVER (PARTITION BY lead_id)
+                      FROM crm_lead_escalation
+                     WHERE lead_id = ANY(%(ids)s) AND is_current
+                  ORDER BY lead_id, %(rank)s
+                    """,
+                    ids=self.ids,
+                    uid=self.env.uid,
+                    rank=level_rank_sql(SQL("level")),
+                )
+            )
+            for lead_id, level, date, rule_id, to_me in self.env.cr.fetchall():
+                rows[lead_id] = (level, date, rule_id, to_me)  # the highest step last
+        for lead in self:
+            level, date, rule_id, to_me = rows.get(lead.id, (False, False, False, False))
+            if date and lead.date_last_stage_update and date < lead.date_last_stage_update:
+                level, date, rule_id, to_me = False, False, False, False
+            lead.escalation_level = level
+            lead.escalation_date = date
+            lead.escalation_rule_id = rule_id
+            lead.escalated_to_me = to_me
+
+    def _escalation_current_sql(self, condition=None):
+        """Ids of the leads with a current escalation step (``condition`` on the log
+        row ``log``), the same rule as :meth:`_compute_escalation`."""
+        return SQL(
+            """
+            SELECT log.lead_id FROM crm_lead_escalation log
+              JOIN crm_lead lead ON lead.id = log.lead_id
+             WHERE log.is_current AND %s
+               AND (lead.date_last_stage_update IS NULL
+                    OR log.date >= lead.date_last_stage_update)
+            """,
+            condition or SQL("TRUE"),
+        )
+
+    def _search_escalation_level(self, operator, value):
+        if operator not in ("=", "!=", "in", "not in"):
+            return NotImplemented
+        values = value if operator in ("in", "not in") else [value]
+        negative = operator in ("!=", "not in")
+        levels = [level for level in values if level]
+        if False in values or None in values:
+            # (not) escalated at all, plus the given levels
+            ids = self._escalation_search_ids(None)
+            if levels:
+                return NotImplemented
+            return [("id", "in" if negative else "not in", ids)]
+        ids = self._escalation_search_ids(levels)
+        return [("id", "not in" if negative else "in", ids)]
+
+    def _escalation_search_ids(self, levels):
+        """Leads escalated (``levels``: None) or whose highest current step is one of
+        ``levels``."""
+        query = self._escalation_current_sql()
+        if levels:
+            query = SQL(
+                """SELECT lead_id FROM crm_lead_escalation log
+                    WHERE log.lead_id IN (%s) AND log.is_current
+                 GROUP BY lead_id HAVING (ARRAY_AGG(log.level ORDER BY %s DESC))[1] = ANY(%s)""",
+                query,
+                level_rank_sql(SQL("log.level")),
+                levels,
+            )
+        self.flush_model(["date_last_stage_update"])
+        self.env["crm.lead.escalation"].flush_model()
+        self.env.cr.execute(query)
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _search_escalated_to_me(self, operator, value):
+        if operator not in ("=", "!="):
+            return NotImplemented
+        self.env["crm.lead.escalation"].flush_model()
+        self.flush_model(["date_last_stage_update"])
+        self.env.cr.execute(self._escalation_current_sql(SQL("log.user_id = %s", self.env.uid)))
+        ids = [row[0] for row in self.env.cr.fetchall()]
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", ids)]
 
     # ------------------------------------------------------------
     # BUSINESS: the clock restarts on a touch
     # ------------------------------------------------------------
 
     def _escalation_touched(self):
-        """Write pipeline, step 7 (stage move) and follow-up logging: the escalated
-        leads among these start a new clock at once (the sweep also resets leads touched
-        by a logged message). No query for leads that are not escalated."""
-        escalated = self.filtered("escalation_level")
-        if escalated:
-            escalated._escalation_reset(force=True)
+        """Follow-up logged: the leads' current escalation ends at once (the sweep also
+        ends those touched by a logged message; a stage move needs nothing, see
+        :meth:`_compute_escalation`)."""
+        self._escalation_reset(force=True)
 
     def _escalation_reset(self, force=False):
-        """Close the escalation of leads touched since (a follow-up, a stage move, a
-        message logged after the last step), closed or archived; set-based. ``self``:
-        these leads only (all leads when empty); ``force``: reset them whatever their
+        """Close the current escalation of leads touched since (a follow-up, a stage
+        move, a message logged after the step), closed or archived; set-based.
+        ``self``: these leads only (all leads when empty); ``force``: whatever their
         last touch (they were just touched)."""
         self.env.flush_all()
         now = fields.Datetime.now().replace(microsecond=0)
@@ -64,35 +168,27 @@ class CrmLead(models.Model):
             if force
             else SQL(
                 """NOT lead.active OR COALESCE(stage.is_won, FALSE)
-                   OR %(touch)s > lead.escalation_date""",
+                   OR %(touch)s > log.date""",
                 touch=self._escalation_touch_sql(),
             )
         )
         self.env.cr.execute(
             SQL(
                 """
-                WITH reset AS (
-                    UPDATE crm_lead lead
-                       SET escalation_level = NULL, escalation_date = NULL,
-                           escalation_rule_id = NULL
-                      FROM crm_lead old
-                 LEFT JOIN crm_stage stage ON stage.id = old.stage_id
-                     WHERE old.id = lead.id AND lead.escalation_level IS NOT NULL
-                       AND %(scope)s AND (%(reason)s)
-                 RETURNING lead.id
-                )
                 UPDATE crm_lead_escalation log
                    SET is_current = FALSE, reset_on = %(now)s
-                  FROM reset
-                 WHERE log.lead_id = reset.id AND log.is_current
+                  FROM crm_lead lead
+             LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
+                 WHERE log.lead_id = lead.id AND log.is_current
+                   AND %(scope)s AND (%(reason)s)
                 """,
                 scope=scope,
                 reason=reason,
                 now=now,
             )
         )
-        self.invalidate_model(["escalation_level", "escalation_date", "escalation_rule_id"])
         self.env["crm.lead.escalation"].invalidate_model(["is_current", "reset_on"])
+        self.invalidate_model(ESCALATION_FIELDS)
 
     @api.model
     def _escalation_touch_sql(self):
@@ -153,20 +249,16 @@ class CrmLead(models.Model):
                 cr.execute(
                     SQL(
                         """
-                        SELECT lead.id FROM crm_lead lead
-                          JOIN unnest(%(ids)s::int[], %(ranks)s::int[]) AS v(id, rank)
-                            ON v.id = lead.id
-                         WHERE %(rank)s < v.rank
-                           FOR UPDATE OF lead SKIP LOCKED
+                        SELECT id FROM crm_lead WHERE id = ANY(%s)
+                           FOR NO KEY UPDATE SKIP LOCKED
                         """,
-                        ids=[row["id"] for row in batch],
-                        ranks=[row["level"] for row in batch],
-                        rank=level_rank_sql(SQL("lead.escalation_level")),
+                        [row["id"] for row in batch],
                     )
                 )
                 locked = {lead_id for (lead_id,) in cr.fetchall()}
                 steps = [row for row in batch if row["id"] in locked]
-                for recipient_id, line in self._escalation_take_steps(steps, now):
+                taken, lines = self._escalation_take_steps(steps, now)
+                for recipient_id, line in lines:
                     digest[recipient_id].append(line)
             except psycopg2.errors.SerializationFailure:
                 # another worker escalated some of these leads after our snapshot:
@@ -179,7 +271,7 @@ class CrmLead(models.Model):
                 due, start = read_due(), 0
                 continue
             start += batch_size
-            done += len(steps)
+            done += taken
             if commit:
                 left = len(due) - start
                 if not self.env["ir.cron"]._commit_progress(len(steps), remaining=max(left, 0)):
@@ -221,7 +313,9 @@ class CrmLead(models.Model):
                            COALESCE(lead.company_id, %(main)s) AS rule_company_id,
                            lead.bndu_grade, lead.stage_id, lead.sla_state, lead.sla_deadline,
                            lead.date_last_stage_update, stage.rotting_threshold_days,
-                           %(rank)s AS rank, %(touch)s AS touch
+                           (SELECT COALESCE(MAX(%(rank)s), 0) FROM crm_lead_escalation log
+                             WHERE log.lead_id = lead.id AND log.is_current) AS rank,
+                           %(touch)s AS touch
                       FROM crm_lead lead
                  LEFT JOIN crm_stage stage ON stage.id = lead.stage_id
                      WHERE lead.active AND lead.user_id IS NOT NULL
@@ -269,7 +363,7 @@ class CrmLead(models.Model):
                 main=main_company,
                 teams=list(teams),
                 companies=list(companies),
-                rank=level_rank_sql(SQL("lead.escalation_level")),
+                rank=level_rank_sql(SQL("log.level")),
                 touch=self._escalation_touch_sql(),
             )
         )
@@ -277,11 +371,11 @@ class CrmLead(models.Model):
 
     def _escalation_take_steps(self, steps, now):
         """Take the due ``steps`` (rows of ``_escalation_due``, leads locked by the
-        caller): the leads' level, the log, the activities (one statement each) and
-        the reassignments (ORM, by new salesperson). Returns ``[(recipient id, digest
-        line)]`` for the e-mails."""
+        caller): the log, the activities (one statement each) and the reassignments
+        (ORM, by new salesperson). Returns the number of steps taken and ``[(recipient
+        id, digest line)]`` for the e-mails."""
         if not steps:
-            return []
+            return 0, []
         leaders = self._escalation_leaders({row["team_id"] for row in steps if row["team_id"]})
         levels = [level for level, _label in ESCALATION_LEVELS]
         rules = self.env["crm.escalation.rule"].browse({row["rule_id"] for row in steps})
@@ -308,28 +402,21 @@ class CrmLead(models.Model):
             taken.append(
                 (lead_id, level, rule_id, recipient, user_id, row["team_id"], row["company_id"])
             )
+        # a step already taken (another worker committed it since our snapshot) is
+        # a unique-index conflict: a serialization failure under REPEATABLE READ,
+        # the caller reads what is still due again
         self.env.cr.execute(
             SQL(
                 """
-                WITH step AS (
-                    SELECT * FROM unnest(%(leads)s::int[], %(levels)s::varchar[],
-                                         %(rules)s::int[], %(recipients)s::int[],
-                                         %(users)s::int[], %(teams)s::int[],
-                                         %(companies)s::int[])
-                        AS s(lead_id, level, rule_id, recipient_id, user_id, team_id,
-                             company_id)
-                ), lead AS (
-                    UPDATE crm_lead lead
-                       SET escalation_level = step.level, escalation_date = %(now)s,
-                           escalation_rule_id = step.rule_id
-                      FROM step WHERE lead.id = step.lead_id
-                )
                 INSERT INTO crm_lead_escalation (
-                    lead_id, rule_id, level, date, user_id, salesperson_id, team_id,
-                    company_id, is_current, create_uid, create_date, write_uid, write_date)
-                SELECT lead_id, rule_id, level, %(now)s, recipient_id, user_id, team_id,
-                       company_id, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM step
+                    lead_id, level, rule_id, user_id, salesperson_id, team_id, company_id,
+                    date, is_current, create_uid, create_date, write_uid, write_date)
+                SELECT step.*, %(now)s, TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(leads)s::int[], %(levels)s::varchar[], %(rules)s::int[],
+                              %(recipients)s::int[], %(users)s::int[], %(teams)s::int[],
+                              %(companies)s::int[]) AS step
+                    ON CONFLICT (lead_id, level) WHERE is_current DO NOTHING
+                RETURNING lead_id
                 """,
                 **{
                     key: [step[index] for step in taken]
@@ -341,9 +428,16 @@ class CrmLead(models.Model):
                 uid=self.env.uid,
             )
         )
-        self.invalidate_model(
-            ["escalation_level", "escalation_date", "escalation_rule_id", "escalation_ids"]
-        )
+        inserted = {lead_id for (lead_id,) in self.env.cr.fetchall()}
+        taken = [step for step in taken if step[0] in inserted]
+        reminders = {pair for pair in reminders if pair[0] in inserted}
+        notices = {pair for pair in notices if pair[0] in inserted}
+        to_leader = {
+            leader: [lead_id for lead_id in lead_ids if lead_id in inserted]
+            for leader, lead_ids in to_leader.items()
+        }
+        to_pool = [lead_id for lead_id in to_pool if lead_id in inserted]
+        self.invalidate_model(ESCALATION_FIELDS)
         self.env["crm.lead.escalation"].invalidate_model()
         ref = self.env["ir.model.data"]._xmlid_to_res_id
         self._funnel_insert_activities(
@@ -353,7 +447,8 @@ class CrmLead(models.Model):
             notices, ref("sales_funnel_std.mail_activity_type_escalation_notify"), now
         )
         for leader_id, lead_ids in to_leader.items():
-            self.browse(lead_ids).write({"user_id": leader_id})
+            if lead_ids:
+                self.browse(lead_ids).write({"user_id": leader_id})
         if to_pool:
             self.browse(to_pool).write({"user_id": False})
         digest_rows = []
@@ -370,7 +465,7 @@ class CrmLead(models.Model):
                         },
                     )
                 )
-        return digest_rows
+        return len(taken), digest_rows
 
     @api.model
     def _escalation_leaders(self, team_ids):
