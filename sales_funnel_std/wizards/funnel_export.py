@@ -20,6 +20,7 @@ class CrmFunnelExport(models.TransientModel):
     date_to = fields.Date("To", help="Leads created on or before this day.")
     team_ids = fields.Many2many("crm.team", string="Sales Teams")
     user_ids = fields.Many2many("res.users", string="Salespersons", domain=[("share", "=", False)])
+    source_ids = fields.Many2many("utm.source", string="Sources")
     grade_a = fields.Boolean()
     grade_b = fields.Boolean()
     grade_c = fields.Boolean()
@@ -82,6 +83,8 @@ class CrmFunnelExport(models.TransientModel):
             domain += [("team_id", "in", self.team_ids.ids)]
         if self.user_ids:
             domain += [("user_id", "in", self.user_ids.ids)]
+        if self.source_ids:
+            domain += [("source_id", "in", self.source_ids.ids)]
         grades = [
             grade
             for grade, checked in (
