@@ -32,6 +32,7 @@
         "security/analytics_security.xml",
         "views/crm_funnel_report_views.xml",
         "views/crm_funnel_export_views.xml",
+        "views/crm_funnel_dashboard_views.xml",
         "security/handover_security.xml",
         "data/project_project_data.xml",
         "data/handover_templates.xml",

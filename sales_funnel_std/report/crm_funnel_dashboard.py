@@ -130,6 +130,8 @@ class CrmFunnelDashboard(models.AbstractModel):
             "previous_to": previous_to,
             "lead_domain": current._lead_domain(),
             "both_domain": both._lead_domain(),
+            "report_domain": current._report_domain(),
+            "both_report_domain": both._report_domain(),
             "start": current._utc_bound(date_from),
             "export_values": self._export_values(filters, date_from, date_to),
         }
@@ -150,7 +152,7 @@ class CrmFunnelDashboard(models.AbstractModel):
         self.env.flush_all()
         table = SQL.identifier(Report._table)
         stage_rows = Report._funnel_stage_rows(
-            Report._search([("lead_id", "any", scope["both_domain"])]),
+            Report._search(scope["both_report_domain"]),
             keys={
                 "bucket": self._bucket_sql(SQL("%s.lead_create_date", table), scope["start"]),
                 "user_id": SQL("%s.user_id", table),
@@ -350,7 +352,7 @@ class CrmFunnelDashboard(models.AbstractModel):
         Report = self.env["crm.funnel.report"].with_context(active_test=False)
         query = Report._search(
             [
-                ("lead_id", "any", scope["lead_domain"]),
+                *scope["report_domain"],
                 ("funnel_role", "=", role),
                 STAGE_KINDS[kind],
                 *person,
