@@ -81,7 +81,7 @@ export class FunnelDashboard extends Component {
         const { current, previous } = this.state.data;
         return [
             { key: "total", label: _t("Leads"), kind: "reached", value: current.total, before: previous.total, int: true },
-            { key: "won", label: _t("Won"), kind: "won", value: current.won, before: previous.won, int: true },
+            { key: "won", label: _t("Won Deals"), kind: "won", value: current.won, before: previous.won, int: true },
             { key: "win_rate", label: _t("Win Rate"), kind: "won", value: current.win_rate, before: previous.win_rate },
             { key: "a_win_rate", label: _t("A-Grade Conversion"), kind: "won", grade: "a", value: current.a_win_rate, before: previous.a_win_rate },
             { key: "sla_rate", label: _t("First-Contact SLA"), kind: "sla_breached", value: current.sla_rate, before: previous.sla_rate },
@@ -119,12 +119,31 @@ export class FunnelDashboard extends Component {
     }
 
     delta(kpi) {
-        if (kpi.value === null || kpi.value === undefined || kpi.before === null || kpi.before === undefined) {
-            return "";
-        }
-        const diff = kpi.value - kpi.before;
-        const text = kpi.int ? `${diff}` : `${diff.toFixed(1)}`;
-        return diff > 0 ? `+${text}` : text;
+        const before = kpi.int ? kpi.before : this.percent(kpi.before);
+        return _t("Previous period: %(value)s", { value: before ?? "–" });
+    }
+
+    get periodSentence() {
+        const { period_label, previous_label } = this.state.data;
+        return _t("Leads created %(period)s, compared with %(previous)s.", {
+            period: period_label,
+            previous: previous_label,
+        });
+    }
+
+    converted(stage) {
+        return _t("%(rate)s converted", { rate: this.percent(stage.conversion) });
+    }
+
+    lostHere(stage) {
+        return _t("%(count)s lost here", { count: stage.lost });
+    }
+
+    baseline(stage) {
+        const rate = this.percent(stage.baseline);
+        return stage.baseline_kind === "target"
+            ? _t("Target: %(rate)s", { rate })
+            : _t("Previous period: %(value)s", { value: rate });
     }
 
     // ------------------------------------------------------------ actions
