@@ -173,12 +173,11 @@ class CrmFunnelDashboard(models.AbstractModel):
         for row in stage_rows:
             stages_by[self._group_key(row)][row["role"]] = row
         sla_by = {self._group_key(row): row for row in sla_rows}
-        followups_by = defaultdict(lambda: {"due": 0, "done": 0, "by_grade": {}})
-        for row in followup_rows:
+        followups_by = defaultdict(lambda: {"due": 0, "done": 0})
+        for row in followup_rows:  # per grade: summed over the grades
             followups = followups_by[self._group_key(row)]
             followups["due"] += row["due"]
             followups["done"] += row["done"]
-            followups["by_grade"][row["grade"]] = (row["due"], row["done"])
 
         current = self._figures(Report, stages_by, sla_by, followups_by, "current")
         previous = self._figures(Report, stages_by, sla_by, followups_by, "previous")
@@ -197,14 +196,6 @@ class CrmFunnelDashboard(models.AbstractModel):
         for stage, after in zip(current["stages"], current["stages"][1:], strict=False):
             stage["next_conversion"] = after["conversion"]
         bottleneck = find_bottleneck(current["stages"])
-        grades = dict(Lead._fields["bndu_grade"]._description_selection(self.env))
-        current["followups_by_grade"] = [
-            {"grade": grade, "name": grades[grade], "due": due, "done": done}
-            for grade, (due, done) in sorted(
-                followups_by[("current", ALL)]["by_grade"].items(),
-                key=lambda item: list(grades).index(item[0]) if item[0] in grades else 99,
-            )
-        ]
         return {
             "filters": {
                 **filters,
