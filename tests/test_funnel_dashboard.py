@@ -1,6 +1,6 @@
 import base64
 import io
-from datetime import date, timedelta
+from datetime import date
 
 import openpyxl
 from freezegun import freeze_time
@@ -294,9 +294,9 @@ class TestFunnelDashboard(AnalyticsCase):
             Dashboard._period_bounds(
                 {"period": "custom", "date_from": "2026-03-10", "date_to": "2026-03-19"}
             ),
+            # the 10 days before
             (date(2026, 3, 10), date(2026, 3, 19), date(2026, 2, 28), date(2026, 3, 9)),
         )
-        self.assertEqual(date(2026, 3, 9) - date(2026, 2, 28), timedelta(days=9))
 
     @users("sf_manager")
     def test_one_call_query_count(self):
