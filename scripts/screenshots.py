@@ -151,6 +151,13 @@ def main():
         manager.goto("/odoo/action-sales_funnel_std.crm_funnel_forecast_action")
         manager.wait_for_selector(".o_graph_renderer canvas")
         shot(manager, "revenue_forecast")
+        # the weekly review as a picture (issue 20): this quarter's funnel, its bottleneck
+        manager.goto("/odoo/action-sales_funnel_std.crm_funnel_dashboard_action")
+        manager.wait_for_selector(".o_funnel_stage")
+        label = manager.locator(".o_funnel_period_label").inner_text()
+        manager.locator("select.o_funnel_period").select_option("quarter")
+        expect(manager.locator(".o_funnel_period_label")).not_to_have_text(label)
+        shot(manager, "funnel_dashboard")
 
         admin = login(browser, "admin")
         admin.goto("/odoo/action-crm.crm_config_settings_action")

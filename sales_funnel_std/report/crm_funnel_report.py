@@ -437,18 +437,38 @@ class CrmFunnelReport(models.Model):
         leads of those report rows.
 
         Returns ``{"stages": [per-stage dicts in funnel order: reached, conversion, lost,
-        avg/median days, time limit, within-limit %, over limit], "total": int, "won": int,
-        "win_rate": %, "a_total", "a_won", "a_win_rate", "sla": {...} or None,
-        "followups": [per-grade dicts] or None, "care": {satisfaction, revisit_on_time,
-        repurchase_rate, repurchases, referrals} over the won deals}``. Percentages are None
-        when undefined.
+        avg/median days, time limit, within-limit %, over limit, conversion target],
+        "total": int, "won": int, "win_rate": %, "a_total", "a_won", "a_win_rate",
+        "sla": {...} or None, "followups": [per-grade dicts] or None, "care": {satisfaction,
+        revisit_on_time, repurchase_rate, repurchases, referrals} over the won deals}``.
+        Percentages are None when undefined.
         """
-        query = self._search(domain or [])
-        query.groupby = SQL("%s", SQL.identifier(self._table, "funnel_role"))
+        rows = self._funnel_stage_rows(self._search(domain or []))
+        if lead_query is not None:
+            lead_ids_sql = lead_query.subselect()
+        else:
+            lead_ids_sql = self._funnel_lead_ids_sql(self._search(domain or []))
+        figures = self._funnel_stage_figures({row["role"]: row for row in rows})
+        figures["sla"] = self._funnel_sla_figures(lead_ids_sql)
+        figures["followups"] = self._funnel_followup_figures(lead_ids_sql)
+        return figures
+
+    @api.model
+    def _funnel_stage_rows(self, query, keys=None, grouping_sets=None):
+        """Aggregates of the report rows of ``query`` per funnel stage (one query).
+
+        ``keys``: ``{alias: SQL}`` of extra group keys over the report's columns, e.g. a
+        period bucket or the salesperson; ``grouping_sets``: tuples of those aliases, each
+        grouped per stage as well (``GROUP BY GROUPING SETS``), a key left out of a set
+        being NULL and ``g_<alias>`` 1 in its rows. Returns the rows as dicts (``role``,
+        the keys, and the aggregates ``_funnel_stage_figures`` reads)."""
         table = SQL.identifier(self._table)
+        role = SQL("%s.funnel_role", table)
+        key_columns, query.groupby = self._funnel_group_by(keys or {}, grouping_sets, [role])
         self.env.cr.execute(
             query.select(
-                SQL("%s.funnel_role AS role", table),
+                SQL("%s AS role", role),
+                *key_columns,
                 SQL("SUM(%s.reached_count) AS reached", table),
                 SQL("COUNT(*) AS candidates"),
                 SQL("SUM(%s.lost_count) AS lost", table),
@@ -464,6 +484,7 @@ class CrmFunnelReport(models.Model):
                     table,
                 ),
                 SQL("SUM(%s.won_count) FILTER (WHERE %s.bndu_grade = 'a') AS a_won", table, table),
+                SQL("AVG(%s.conversion_target) AS conversion_target", table),
                 SQL("MAX(%s.time_limit) AS time_limit", table),
                 SQL("AVG(%s.time_limit_met) AS within_limit", table),
                 SQL("SUM(%s.time_limit_exceeded) AS over_limit", table),
@@ -475,7 +496,12 @@ class CrmFunnelReport(models.Model):
                 SQL("SUM(%s.referral_count) AS referrals", table),
             )
         )
-        rows = {row["role"]: row for row in self.env.cr.dictfetchall()}
+        return self.env.cr.dictfetchall()
+
+    @api.model
+    def _funnel_stage_figures(self, rows):
+        """The figures of ``_funnel_figures`` (without SLA and follow-ups) from the
+        aggregates of one group: ``rows`` = ``{role: row of _funnel_stage_rows}``."""
         care = rows.get("won", {})
         labels = dict(self._fields["funnel_role"]._description_selection(self.env))
         stages = []
@@ -488,9 +514,11 @@ class CrmFunnelReport(models.Model):
                     "name": labels[role],
                     "reached": row.get("reached") or 0,
                     "conversion": (100.0 * row["reached"] / candidates) if candidates else None,
+                    "candidates": candidates,
                     "lost": row.get("lost") or 0,
                     "avg_days": row.get("avg_days"),
                     "median_days": row.get("median_days"),
+                    "conversion_target": row.get("conversion_target"),
                     "time_limit": row.get("time_limit"),
                     "within_limit": row.get("within_limit"),
                     "over_limit": row.get("over_limit") or 0,
@@ -499,10 +527,6 @@ class CrmFunnelReport(models.Model):
         first = rows.get(FUNNEL_ROLES[0][0], {})
         total, a_total = first.get("reached"), first.get("a_reached")
         won, a_won = first.get("won"), first.get("a_won")
-        if lead_query is not None:
-            lead_ids_sql = lead_query.subselect()
-        else:
-            lead_ids_sql = self._funnel_lead_ids_sql(self._search(domain or []))
         return {
             "stages": stages,
             "total": total or 0,
@@ -511,8 +535,6 @@ class CrmFunnelReport(models.Model):
             "a_total": a_total or 0,
             "a_won": a_won or 0,
             "a_win_rate": (100.0 * a_won / a_total) if a_total else None,
-            "sla": self._funnel_sla_figures(lead_ids_sql),
-            "followups": self._funnel_followup_figures(lead_ids_sql),
             "care": {
                 "satisfaction": care.get("care_satisfaction"),
                 "revisit_on_time": care.get("care_revisit_on_time"),
@@ -532,40 +554,67 @@ class CrmFunnelReport(models.Model):
         )
 
     @api.model
+    def _funnel_group_by(self, keys, grouping_sets, always=()):
+        """``(key columns, grouping)`` of a query grouped by ``keys`` (``{alias: SQL}``)
+        in ``grouping_sets`` (tuples of aliases; default: all keys together), every set
+        also grouped by the ``always`` expressions; ``grouping`` is what follows
+        ``GROUP BY`` (None: no grouping). Each key comes with ``g_<alias>`` (1 in the rows
+        of a set without it)."""
+        if not keys and not always:
+            return [], None
+        columns = []
+        for alias, key_sql in keys.items():
+            columns.append(SQL("%s AS %s", key_sql, SQL.identifier(alias)))
+            columns.append(SQL("GROUPING(%s) AS %s", key_sql, SQL.identifier(f"g_{alias}")))
+        sets = grouping_sets or [tuple(keys)]
+        grouping = SQL(
+            "GROUPING SETS (%s)",
+            SQL(", ").join(
+                SQL("(%s)", SQL(", ").join([*always, *(keys[alias] for alias in group)]))
+                for group in sets
+            ),
+        )
+        return columns, grouping
+
+    @api.model
     def _funnel_sla_figures(self, lead_ids_sql):
         """First-contact SLA compliance, intake timeliness (entered within the working
         days of capture) and the first touch of high-potential leads."""
+        return self._funnel_sla_rows(lead_ids_sql)[0]
+
+    @api.model
+    def _funnel_sla_rows(self, lead_ids_sql, keys=None, grouping_sets=None):
+        """The figures of ``_funnel_sla_figures`` per group of ``keys`` (``{alias: SQL}``
+        over ``crm_lead l``, in ``grouping_sets``; see ``_funnel_group_by``), one query;
+        one row over all the leads without keys."""
+        key_columns, grouping = self._funnel_group_by(keys or {}, grouping_sets)
         self.env.cr.execute(
             SQL(
                 """
-                SELECT COUNT(*) FILTER (WHERE sla_state = 'met'),
-                       COUNT(*) FILTER (WHERE sla_state = 'breached'),
-                       COUNT(*) FILTER (WHERE sla_state = 'pending'),
-                       COUNT(*) FILTER (WHERE intake_late),
-                       COUNT(*) FILTER (WHERE NOT intake_late),
-                       COUNT(*) FILTER (WHERE first_touch_state = 'met'),
-                       COUNT(*) FILTER (WHERE first_touch_state = 'breached'),
-                       COUNT(*) FILTER (WHERE first_touch_state = 'pending')
-                  FROM crm_lead WHERE id IN %s
+                SELECT %(keys)s
+                       COUNT(*) FILTER (WHERE l.sla_state = 'met') AS met,
+                       COUNT(*) FILTER (WHERE l.sla_state = 'breached') AS breached,
+                       COUNT(*) FILTER (WHERE l.sla_state = 'pending') AS pending,
+                       COUNT(*) FILTER (WHERE l.intake_late) AS intake_late,
+                       COUNT(*) FILTER (WHERE NOT l.intake_late) AS intake_on_time,
+                       COUNT(*) FILTER (WHERE l.first_touch_state = 'met') AS first_touch_met,
+                       COUNT(*) FILTER (WHERE l.first_touch_state = 'breached')
+                           AS first_touch_breached,
+                       COUNT(*) FILTER (WHERE l.first_touch_state = 'pending')
+                           AS first_touch_pending
+                  FROM crm_lead l WHERE l.id IN %(leads)s
+                  %(group_by)s
                 """,
-                lead_ids_sql,
+                keys=SQL("").join(SQL("%s, ", column) for column in key_columns),
+                leads=lead_ids_sql,
+                group_by=SQL("GROUP BY %s", grouping) if grouping else SQL(),
             )
         )
-        met, breached, pending, late, on_time, ft_met, ft_breached, ft_pending = (
-            self.env.cr.fetchone()
-        )
-        closed = met + breached
-        return {
-            "met": met,
-            "breached": breached,
-            "pending": pending,
-            "rate": (100.0 * met / closed) if closed else None,
-            "intake_late": late,
-            "intake_on_time": on_time,
-            "first_touch_met": ft_met,
-            "first_touch_breached": ft_breached,
-            "first_touch_pending": ft_pending,
-        }
+        rows = self.env.cr.dictfetchall()
+        for row in rows:
+            closed = row["met"] + row["breached"]
+            row["rate"] = (100.0 * row["met"] / closed) if closed else None
+        return rows
 
     @api.model
     def _funnel_followup_figures(self, lead_ids_sql):
@@ -574,24 +623,10 @@ class CrmFunnelReport(models.Model):
         Due: cadence activities whose deadline has come, plus those already done (early
         contacts count); done: those marked done (archived with a done date).
         """
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT l.bndu_grade,
-                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s
-                                           OR a.date_done IS NOT NULL),
-                       COUNT(*) FILTER (WHERE a.date_done IS NOT NULL)
-                  FROM mail_activity a
-                  JOIN crm_lead l ON l.id = a.res_id
-                 WHERE a.res_model = 'crm.lead' AND a.funnel_cadence IS NOT NULL
-                   AND a.res_id IN %(leads)s
-                 GROUP BY l.bndu_grade
-                """,
-                today=fields.Date.context_today(self),
-                leads=lead_ids_sql,
-            )
-        )
-        by_grade = {grade: (due, done) for grade, due, done in self.env.cr.fetchall()}
+        by_grade = {
+            row["grade"]: (row["due"], row["done"])
+            for row in self._funnel_followup_rows(lead_ids_sql)
+        }
         labels = self.env["crm.lead"]._fields["bndu_grade"]._description_selection(self.env)
         return [
             {
@@ -602,3 +637,32 @@ class CrmFunnelReport(models.Model):
             }
             for grade, label in labels
         ]
+
+    @api.model
+    def _funnel_followup_rows(self, lead_ids_sql, keys=None, grouping_sets=None):
+        """Cadence follow-ups due and done (see ``_funnel_followup_figures``) per grade
+        and group of ``keys`` (``{alias: SQL}`` over ``crm_lead l``), one query: rows
+        ``{grade, <keys>, due, done}``."""
+        key_columns, grouping = self._funnel_group_by(
+            keys or {}, grouping_sets, always=[SQL("l.bndu_grade")]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.bndu_grade AS grade, %(keys)s
+                       COUNT(*) FILTER (WHERE a.date_deadline <= %(today)s
+                                           OR a.date_done IS NOT NULL) AS due,
+                       COUNT(*) FILTER (WHERE a.date_done IS NOT NULL) AS done
+                  FROM mail_activity a
+                  JOIN crm_lead l ON l.id = a.res_id
+                 WHERE a.res_model = 'crm.lead' AND a.funnel_cadence IS NOT NULL
+                   AND a.res_id IN %(leads)s
+                 GROUP BY %(grouping)s
+                """,
+                keys=SQL("").join(SQL("%s, ", column) for column in key_columns),
+                today=fields.Date.context_today(self),
+                leads=lead_ids_sql,
+                grouping=grouping,
+            )
+        )
+        return self.env.cr.dictfetchall()
