@@ -79,6 +79,7 @@
         "demo/crm_lead_screening_demo.xml",
         "demo/crm_lead_objection_demo.xml",
         "demo/crm_lead_care_demo.xml",
+        "demo/crm_lead_escalation_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

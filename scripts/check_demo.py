@@ -223,4 +223,22 @@ check(
     won.partner_id.commercial_partner_id.funnel_customer_state == "potential_repurchase",
 )
 
+# escalation ladder (issue 17): leads left without follow-up escalated on the story
+Lead = env["crm.lead"]
+escalated = Lead.with_user(users["manager"]).search([("escalation_level", "!=", False)])
+check("leads escalated by the sweep", bool(escalated), f"({len(escalated)})")
+check(
+    "the sales manager has leads escalated to them",
+    bool(Lead.with_user(users["manager"]).search([("escalated_to_me", "=", True)])),
+)
+own = Lead.with_user(users["salesman1"]).search([("escalation_level", "!=", False)])
+check(
+    "a salesperson sees only their own escalated leads",
+    all(lead.user_id in (users["salesman1"], env["res.users"]) for lead in own),
+)
+check(
+    "every escalated lead has its log and rule",
+    all(lead.escalation_ids and lead.escalation_rule_id for lead in escalated),
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -245,3 +245,11 @@ class CrmFunnelDemo(models.AbstractModel):
             lead.date_deadline = today + timedelta(weeks=weeks.get(lead.stage_id.funnel_role, 13))
         self.env["res.company"]._cron_refresh_bndu_outcomes()
         return True
+
+    @api.model
+    def _demo_escalation(self):
+        """Run the escalation sweep once on the back-dated demo story (in the loading
+        transaction), so that the pipeline shows escalated leads, their log and the
+        team leaders' activities and digest."""
+        self.env["crm.lead"]._cron_escalation_sweep(commit=False)
+        return True
