@@ -153,5 +153,21 @@ for role in ("qualification", "discovery", "proposal", "negotiation"):
     care_deal.write({"stage_id": stages[role].id})
 care_deal.action_set_won()
 assert care_deal.won_status == "won", "the care deal must be won"
+# 9. escalation: an opportunity left a month in Lead acquisition (limit 3 days), the
+#    hourly sweep run once: past the stage limit by far, its team leader notified
+stuck = _opportunity("E2E Escalate me", salesman, stage_id=stages["acquisition"].id)
+env.flush_all()
+env.cr.execute(
+    "UPDATE crm_lead SET date_last_stage_update = now() - interval '30 days' WHERE id = %s",
+    [stuck.id],
+)
+env.cr.execute(
+    "UPDATE mail_message SET date = now() - interval '30 days' "
+    "WHERE model = 'crm.lead' AND res_id = %s",
+    [stuck.id],
+)
+env.invalidate_all()
+env["crm.lead"]._cron_escalation_sweep(commit=False)
+assert stuck.escalation_level == "notify", stuck.escalation_level
 env.cr.commit()
 print("e2e data ready")
