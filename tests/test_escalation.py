@@ -98,6 +98,8 @@ class TestEscalationLadder(EscalationCase):
             self.assertEqual(self._sweep(), 1)
             self.assertEqual(lead.escalation_level, "remind")
             self.assertEqual(lead.escalation_rule_id, self.rule)
+            self.assertIn("Salesperson Reminded", lead.escalation_summary)
+            self.assertIn("Grade A idle", lead.escalation_summary)
             self.assertEqual(len(self._activities(lead, self.type_remind, self.user_salesman_1)), 1)
             self.assertFalse(self._digests(self.user_manager), "a reminder sends no e-mail")
             self.assertEqual(self._sweep(), 0, "nothing new due")

@@ -55,5 +55,6 @@ from . import (  # post-sale care, satisfaction and repurchase
 from . import (  # the escalation ladder
     crm_escalation_rule,
     crm_lead_escalation,
+    crm_lead_escalation_sweep,
     crm_lead_escalations,
 )
