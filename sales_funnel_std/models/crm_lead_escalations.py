@@ -44,7 +44,7 @@ class CrmLead(models.Model):
         search="_search_escalated_to_me",
         help="A current escalation step of this lead was addressed to you.",
     )
-    escalation_summary = fields.Char("Escalation Summary", compute="_compute_escalation")
+    escalation_summary = fields.Char(compute="_compute_escalation")
     escalation_ids = fields.One2many("crm.lead.escalation", "lead_id", "Escalation Log")
 
     # ------------------------------------------------------------
