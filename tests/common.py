@@ -5,7 +5,33 @@ Tests live outside the addon folder, so Odoo does not set ``test_tags`` /
 nothing here reads demo records.
 """
 
+import threading
+
+from odoo import api
 from odoo.tests import TransactionCase, new_test_user
+
+
+def run_cron_workers(registry, job, workers=2, timeout=120):
+    """Run ``job(env)`` in ``workers`` threads started together, each in its own
+    transaction as superuser (two cron workers at once); returns ``(results, errors)``."""
+    barrier = threading.Barrier(workers)
+    results, errors = [], []
+
+    def worker():
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {})
+                barrier.wait(timeout=10)
+                results.append(job(env))
+        except Exception as error:  # reported to the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results, errors
 
 
 class FunnelCase(TransactionCase):

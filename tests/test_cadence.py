@@ -13,6 +13,7 @@ from odoo.tests import users
 from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
+from .common import run_cron_workers
 from .common_cadence import GRADE_A, GRADE_B, GRADE_C, CadenceCase
 
 FRIDAY_17 = "2026-11-20 17:00:00"  # a Friday
@@ -403,23 +404,9 @@ class TestCadenceConcurrency(BaseCase):
             return dict(cr.fetchall())
 
     def test_two_cron_workers_at_once(self):
-        barrier = threading.Barrier(2)
-        results, errors = [], []
-
-        def worker():
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {})
-                    barrier.wait(timeout=10)
-                    results.append(env["crm.lead"]._cron_sync_cadence(batch_size=5))
-            except Exception as error:  # reported by the assertion below
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker) for _i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results, errors = run_cron_workers(
+            self.registry, lambda env: env["crm.lead"]._cron_sync_cadence(batch_size=5), timeout=60
+        )
         self.assertFalse(errors)
         counts = self._open_counts()
         self.assertEqual(set(counts), set(self.lead_ids), "every lead caught up")

@@ -1,7 +1,6 @@
 """The escalation ladder: remind the salesperson, notify the team leader, reassign,
 after X / Y / Z working hours of the company calendar without a touch."""
 
-import threading
 from datetime import datetime
 
 from freezegun import freeze_time
@@ -11,7 +10,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, users
 
-from .common import FunnelCase
+from .common import FunnelCase, run_cron_workers
 from .common_cadence import GRADE_A, GRADE_B
 
 # Asia/Shanghai calendar, Monday-Friday 08:00-12:00 / 13:00-17:00; Monday 2026-11-23 a
@@ -372,23 +371,11 @@ class TestEscalationConcurrency(BaseCase):
             env["crm.team"].browse(cls.team_id).unlink()
 
     def test_two_sweeps_at_once(self):
-        barrier = threading.Barrier(2)
-        results, errors = [], []
-
-        def worker():
-            try:
-                with self.registry.cursor() as cr:
-                    env = api.Environment(cr, api.SUPERUSER_ID, {})
-                    barrier.wait(timeout=10)
-                    results.append(env["crm.lead"]._cron_escalation_sweep(batch_size=4))
-            except Exception as error:  # reported by the assertion below
-                errors.append(error)
-
-        threads = [threading.Thread(target=worker) for _i in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        results, errors = run_cron_workers(
+            self.registry,
+            lambda env: env["crm.lead"]._cron_escalation_sweep(batch_size=4),
+            timeout=120,
+        )
         self.assertFalse(errors)
         self.assertEqual(sum(results), len(self.lead_ids), results)
         with self.registry.cursor() as cr:
