@@ -98,6 +98,7 @@
         "static/description/screenshots/lead_objections.png",
         "static/description/screenshots/revenue_forecast.png",
         "static/description/screenshots/customer_care.png",
+        "static/description/screenshots/lead_escalation.png",
         "static/description/screenshots/funnel_dashboard.png",
     ],
     "post_init_hook": "post_init_hook",

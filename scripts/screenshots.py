@@ -158,6 +158,10 @@ def main():
         manager.locator("select.o_funnel_period").select_option("quarter")
         expect(manager.locator(".o_funnel_period_label")).not_to_have_text(label)
         shot(manager, "funnel_dashboard")
+        # the escalation ladder (issue 17): why the lead is escalated, its log
+        open_lead(manager, "POS upgrade for 40 stores", "Escalations")
+        expect(manager.locator("[name=escalation_alert]")).to_be_visible()
+        shot(manager, "lead_escalation")
 
         admin = login(browser, "admin")
         admin.goto("/odoo/action-crm.crm_config_settings_action")
