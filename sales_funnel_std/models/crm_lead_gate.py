@@ -143,7 +143,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _funnel_gate(self, new_stage=None, creating=False, vals=None):
-        """The stage gate: refuse a forward move while required items are open.
+        """The stage gate: refuse a forward move while required items are open, and any
+        move that breaks a pipeline rule of the stages (see ``_funnel_rule_breaks``).
 
         ``self``: leads about to move to ``new_stage`` (or just created in their stage
         when ``creating``). Checks the stage left and every skipped stage; a move to a
@@ -153,20 +154,84 @@ class CrmLead(models.Model):
         forces the move. Returns ``{lead_id: (reason, missing_text)}`` for forced moves.
         """
         missing = self._funnel_missing_items(new_stage, creating=creating, vals=vals)
+        breaks = self._funnel_rule_breaks(new_stage, creating=creating)
         reason = self.env.context.get(GATE_FORCE_KEY)
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         if reason and is_manager:
             return {
-                lead.id: (reason, self._funnel_missing_text(missing.get(lead, []))) for lead in self
+                lead.id: (
+                    reason,
+                    self._funnel_missing_text(missing.get(lead, []), breaks.get(lead, [])),
+                )
+                for lead in self
             }
-        if not missing:
+        if not missing and not breaks:
             return {}
-        message = self._funnel_gate_message(missing)
+        message = self._funnel_gate_message(missing, breaks)
         if is_manager and not self.env.context.get("import_file"):
-            blocked = self.browse(lead.id for lead in missing)
+            blocked = self.browse(lead.id for lead in {**breaks, **missing})
             action = blocked.action_open_gate_override(new_stage or self[:1].stage_id)
             raise RedirectWarning(message, action, _("Force the move"))
         raise UserError(message)
+
+    def _funnel_rule_breaks(self, new_stage=None, creating=False):
+        """``{lead: [(stage, rule text)]}`` of the pipeline rules the move breaks.
+
+        Rules of the stages applicable to the lead's team: moving back into a stage
+        with "No Moving Back Into"; moving forward over (or being created after) a
+        stage with "Cannot Be Skipped"; leaving a stage whose "Who May Move Leads Out"
+        group the user is not in. No query: the cached pipeline order and the user's
+        cached groups.
+        """
+        order = self.env["crm.stage"]._funnel_stage_order()
+        if not self or not any(
+            row.no_backward or row.no_skip or row.exit_group_id for row in order
+        ):
+            return {}
+        row_by_id = {row.id: row for row in order}
+        user_groups = set(self.env.user._get_group_ids())
+        result = {}
+        for lead in self:
+            target = row_by_id.get((lead.stage_id if creating else new_stage).id)
+            if not target:
+                continue  # no stage, or an archived one: no rule
+            old = None if creating else row_by_id.get(lead.stage_id.id)
+            if old:
+                old_key = (old.sequence, old.id)
+            elif not creating and lead.stage_id:  # an archived stage: its own place
+                old_key = (lead.stage_id.sequence, lead.stage_id.id)
+            else:
+                old_key = (float("-inf"), 0)
+            target_key = (target.sequence, target.id)
+            breaks = []  # (stage id, rule text)
+            if old and old.exit_group_id and old.exit_group_id not in user_groups:
+                # sudo: the group's name, for the message
+                group = self.env["res.groups"].sudo().browse(old.exit_group_id)
+                breaks.append(
+                    (
+                        old.id,
+                        self.env._(
+                            "only members of %(group)s can move leads out of this stage",
+                            group=group.display_name,
+                        ),
+                    )
+                )
+            if old_key > target_key:
+                if target.no_backward:
+                    breaks.append((target.id, self.env._("leads cannot move back into this stage")))
+            else:
+                breaks += [
+                    (row.id, self.env._("this stage cannot be skipped"))
+                    for row in order
+                    if row.no_skip
+                    and old_key < (row.sequence, row.id) < target_key
+                    and (not row.team_ids or lead.team_id.id in row.team_ids)
+                ]
+            if breaks:
+                # sudo: the stages' names, for the message
+                Stage = self.env["crm.stage"].sudo()
+                result[lead] = [(Stage.browse(stage_id), text) for stage_id, text in breaks]
+        return result
 
     def _funnel_missing_items(self, new_stage=None, creating=False, vals=None):
         """``{lead: [(stage, items)]}`` of the required items blocking the move.
@@ -272,38 +337,75 @@ class CrmLead(models.Model):
         return set(self.env.cr.fetchall())
 
     @api.model
-    def _funnel_missing_text(self, blocking):
+    def _funnel_missing_text(self, blocking, breaks=()):
+        """One line per stage of a lead's open items, then one per pipeline rule broken
+        (the override log in the stage history)."""
         # env._ (not _): inside a generator _() cannot find the user's language
         return "\n".join(
-            self.env._(
-                "%(stage)s: %(items)s",
-                stage=stage.name,
-                items=", ".join(item.name for item in items),
-            )
-            for stage, items in blocking
+            [
+                self.env._(
+                    "%(stage)s: %(items)s",
+                    stage=stage.name,
+                    items=", ".join(item.name for item in items),
+                )
+                for stage, items in blocking
+            ]
+            + [
+                self.env._("%(stage)s: %(rule)s", stage=stage.name, rule=rule)
+                for stage, rule in breaks
+            ]
         )
 
     @api.model
-    def _funnel_gate_message(self, missing):
-        lines = []
-        for lead, blocking in list(missing.items())[:MAX_BLOCKED_LEADS_SHOWN]:
-            for stage, items in blocking:
-                lines.append(
-                    _(
-                        "• %(lead)s — %(stage)s: %(items)s",
-                        lead=lead.display_name,
-                        stage=stage.name,
-                        items=", ".join(item.name for item in items),
-                    )
+    def _funnel_gate_message(self, missing, breaks=None):
+        """The refusal: the pipeline rules broken, then the open required items, each
+        naming the lead and the stage."""
+        sections = []
+        if breaks:
+            lines = [
+                _(
+                    "• %(lead)s — %(stage)s: %(rule)s",
+                    lead=lead.display_name,
+                    stage=stage.name,
+                    rule=rule,
                 )
-        if len(missing) > MAX_BLOCKED_LEADS_SHOWN:
-            lines.append(
-                _("… and %(count)s more leads.", count=len(missing) - MAX_BLOCKED_LEADS_SHOWN)
+                for lead, lead_breaks in list(breaks.items())[:MAX_BLOCKED_LEADS_SHOWN]
+                for stage, rule in lead_breaks
+            ]
+            if len(breaks) > MAX_BLOCKED_LEADS_SHOWN:
+                lines.append(
+                    _("… and %(count)s more leads.", count=len(breaks) - MAX_BLOCKED_LEADS_SHOWN)
+                )
+            sections.append(
+                _(
+                    "The stage cannot change: the move breaks the pipeline rules:\n%(details)s",
+                    details="\n".join(lines),
+                )
             )
-        return _(
-            "The stage cannot change until the required checklist items are done:\n%(details)s",
-            details="\n".join(lines),
-        )
+        if missing:
+            lines = []
+            for lead, blocking in list(missing.items())[:MAX_BLOCKED_LEADS_SHOWN]:
+                for stage, items in blocking:
+                    lines.append(
+                        _(
+                            "• %(lead)s — %(stage)s: %(items)s",
+                            lead=lead.display_name,
+                            stage=stage.name,
+                            items=", ".join(item.name for item in items),
+                        )
+                    )
+            if len(missing) > MAX_BLOCKED_LEADS_SHOWN:
+                lines.append(
+                    _("… and %(count)s more leads.", count=len(missing) - MAX_BLOCKED_LEADS_SHOWN)
+                )
+            sections.append(
+                _(
+                    "The stage cannot change until the required checklist items are "
+                    "done:\n%(details)s",
+                    details="\n".join(lines),
+                )
+            )
+        return "\n".join(sections)
 
     # ------------------------------------------------------------
     # CHECKLIST LINES AND HISTORY
