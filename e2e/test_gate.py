@@ -99,3 +99,25 @@ def test_pipeline_prompts_managers_to_adopt(page_factory):
     expect(dialog).to_be_hidden()
     page.wait_for_selector(".o_kanban_renderer")
     expect(page.locator(".o_funnel_adoption_prompt")).to_have_count(0)
+
+
+def test_manager_marks_an_item_not_applicable(page_factory):
+    """A sales manager marks "First visit record" not applicable with a reason: the line
+    shows the reason, the lead is no longer blocked."""
+    page = page_factory.login("e2e_manager")
+    open_pipeline(page)
+    kanban_card(page, "E2E Not applicable").click()
+    page.wait_for_selector(".o_form_view .o_form_sheet")
+    expect(page.locator("div[name=funnel_gate_summary]")).to_contain_text("Blocked")
+    page.get_by_role("tab", name="Checklist").click()
+    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
+    row.locator("button[name=action_open_not_applicable]").click()
+    dialog = page.locator(".modal-dialog", has_text="Why does this item not apply")
+    expect(dialog).to_be_visible()
+    dialog.locator("div[name=reason] textarea").fill("Met at the trade fair")
+    dialog.locator(".modal-footer button", has_text="Mark Not Applicable").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
+    expect(row).to_contain_text("Met at the trade fair")
+    expect(row.locator("button[name=action_set_applicable]")).to_be_visible()
+    expect(page.locator("div[name=funnel_gate_summary]")).not_to_contain_text("Blocked")

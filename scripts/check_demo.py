@@ -223,4 +223,16 @@ check(
     won.partner_id.commercial_partner_id.funnel_customer_state == "potential_repurchase",
 )
 
+check(
+    "one checklist line not applicable, with its reason",
+    bool(
+        env["crm.lead.checklist.line"].search_count(
+            [("not_applicable", "=", True), ("na_reason", "!=", False)]
+        )
+    ),
+)
+check(
+    "a pipeline rule: Need discovery cannot be skipped", ref("crm_stage_discovery").funnel_no_skip
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -2,6 +2,8 @@
 
 - stage move of 1 lead and of 1,000 leads whose checklists are complete, addon vs the
   same stage write on vanilla CRM: target ratio <= 1.2;
+- the same moves with a conditional checklist item (issue 18: "Applies When") in the stage
+  left and in the stage entered: one search per condition, whatever the number of leads;
 - kanban ``web_search_read`` of 80 cards with the checklist progress fields (stored)
   vs the vanilla card specification: queries <= vanilla + 2.
 """
@@ -34,8 +36,24 @@ def _stages(env):
     return stages[0], stages[1]
 
 
-def _move(env, ctx, count):
+def _add_conditional_items(env):
+    """Set-up (untimed): a required conditional item in the two stages of the move."""
+    env["crm.stage.checklist.item"].create(
+        [
+            {
+                "name": "Bench: big deal sponsor named",
+                "stage_id": stage.id,
+                "condition_domain": "[('expected_revenue', '>', 100000)]",
+            }
+            for stage in _stages(env)
+        ]
+    )
+
+
+def _move(env, ctx, count, conditional=False):
     source, target = _stages(env)
+    if ctx.addon and conditional:
+        _add_conditional_items(env)
     leads = env["crm.lead"].browse(ctx.sample(count, OPEN_OPPORTUNITIES))
     leads.with_context(tracking_disable=True).write({"stage_id": source.id})
     if ctx.addon:
@@ -60,6 +78,16 @@ def move_one_lead(env, ctx):
 @operation("gates: stage move of 1,000 leads (checklist complete)", unit="leads")
 def move_thousand_leads(env, ctx):
     return _move(env, ctx, 1000)
+
+
+@operation("gates: stage move of 1 lead (conditional items)", unit="leads")
+def move_one_lead_conditional(env, ctx):
+    return _move(env, ctx, 1, conditional=True)
+
+
+@operation("gates: stage move of 1,000 leads (conditional items)", unit="leads")
+def move_thousand_leads_conditional(env, ctx):
+    return _move(env, ctx, 1000, conditional=True)
 
 
 @operation("gates: kanban 80 cards with checklist progress", unit="cards")

@@ -53,20 +53,21 @@ class CrmLead(models.Model):
         "checklist_line_ids.is_current_stage",
         "checklist_line_ids.required",
         "checklist_line_ids.is_done",
+        "checklist_line_ids.not_applicable",
     )
     def _compute_checklist_progress(self):
         counts = {}  # lead id -> (required, done)
         lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
         if lead_ids:
             self.env["crm.lead.checklist.line"].flush_model(
-                ["lead_id", "is_current_stage", "required", "is_done"]
+                ["lead_id", "is_current_stage", "required", "is_done", "not_applicable"]
             )
             # SQL: a stored value must not depend on the record rules of whoever
             # triggers the computation; only counts of the leads' own lines are read
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT lead_id, COUNT(*), COUNT(*) FILTER (WHERE is_done)
+                    SELECT lead_id, COUNT(*), COUNT(*) FILTER (WHERE is_done OR not_applicable)
                       FROM crm_lead_checklist_line
                      WHERE lead_id = ANY(%s) AND is_current_stage AND required
                   GROUP BY lead_id
@@ -237,7 +238,8 @@ class CrmLead(models.Model):
         """``{lead: [(stage, items)]}`` of the required items blocking the move.
 
         Stages and items come from registry caches; one query reads the done lines,
-        whatever the number of leads (plus the prefetch of the lead fields).
+        whatever the number of leads (plus the prefetch of the lead fields, and one
+        search per distinct condition of the conditional items checked).
         """
         if not self:
             return {}
@@ -290,9 +292,13 @@ class CrmLead(models.Model):
         ]
         if not checked_items:
             return {}
+        # field items are evaluated live; their lines count only when not applicable
         done_pairs = self._funnel_done_pairs(
-            [lead.id for lead in to_check],
-            [item.id for item in checked_items if item.kind != "field"],
+            [lead.id for lead in to_check], [item.id for item in checked_items]
+        )
+        # items scoped to other teams or to a condition the lead does not match
+        skipped_pairs = Item._funnel_inapplicable_pairs(
+            self.browse(lead.id for lead in to_check), set(checked_items)
         )
         result = {}
         for lead, checked in to_check.items():
@@ -302,9 +308,12 @@ class CrmLead(models.Model):
                     item.id
                     for item in required_by_stage.get(stage_id, ())
                     if not (
-                        Item._funnel_field_set(lead, item.field_name, vals)
-                        if item.kind == "field"
-                        else (lead.id, item.id) in done_pairs
+                        (lead.id, item.id) in done_pairs
+                        or (lead.id, item.id) in skipped_pairs
+                        or (
+                            item.kind == "field"
+                            and Item._funnel_field_set(lead, item.field_name, vals)
+                        )
                     )
                 ]
                 if open_ids:
@@ -315,7 +324,8 @@ class CrmLead(models.Model):
         return result
 
     def _funnel_done_pairs(self, lead_ids, item_ids):
-        """``{(lead id, item id)}`` of the done checklist lines among these (one query).
+        """``{(lead id, item id)}`` of the lines among these that count as done: ticked
+        (not field items: evaluated live) or not applicable (one query).
 
         Plain SQL: the gate must see every line of the leads being moved, whatever
         the record rules of the mover; only (lead, item) pairs are read, nothing is
@@ -323,12 +333,15 @@ class CrmLead(models.Model):
         """
         if not lead_ids or not item_ids:
             return set()
-        self.env["crm.lead.checklist.line"].flush_model(["lead_id", "item_id", "is_done"])
+        self.env["crm.lead.checklist.line"].flush_model(
+            ["lead_id", "item_id", "kind", "is_done", "not_applicable"]
+        )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT lead_id, item_id FROM crm_lead_checklist_line
-                 WHERE lead_id = ANY(%s) AND item_id = ANY(%s) AND is_done
+                 WHERE lead_id = ANY(%s) AND item_id = ANY(%s)
+                   AND (not_applicable OR (is_done AND kind != 'field'))
                 """,
                 lead_ids,
                 item_ids,
@@ -492,6 +505,22 @@ class CrmLead(models.Model):
             for item in items
             if item.kind == "field" and item.field_name
         )
+
+    def _funnel_refresh_scoped_lines(self, vals):
+        """A field a scoped item depends on changed (team, condition): the leads'
+        current lines follow (appear or stop being current). No query unless a written
+        field is one of them and the leads' current stage has a scoped item."""
+        Item = self.env["crm.stage.checklist.item"]
+        if not Item._funnel_scope_field_names() & set(vals):
+            return
+        items_by_stage = Item._funnel_items_by_stage()
+        leads = self.filtered(
+            lambda lead: any(
+                item.team_ids or item.domain for item in items_by_stage.get(lead.stage_id.id, ())
+            )
+        )
+        # sudo: system bookkeeping of the lines of leads the user just wrote
+        leads.sudo()._funnel_create_stage_lines()
 
     def _funnel_refresh_field_lines(self, vals):
         """A lead field checked by a field item changed: update the current stage's lines.
