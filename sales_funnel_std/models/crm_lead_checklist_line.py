@@ -58,7 +58,6 @@ class CrmLeadChecklistLine(models.Model):
     # A sales manager's decision that the item does not apply to this lead: counts as
     # done for the gate and the progress; logged in the stage history and the chatter
     not_applicable = fields.Boolean(
-        "Not Applicable",
         readonly=True,
         copy=False,
         help="A sales manager decided that this item does not apply to this lead: it "
