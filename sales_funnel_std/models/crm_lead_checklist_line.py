@@ -311,7 +311,9 @@ class CrmLeadChecklistLine(models.Model):
         Item = self.env["crm.stage.checklist.item"]
         # the statement reads the items' columns: pending item changes first (no query
         # when there is none)
-        Item.flush_model(["stage_id", "sequence", "kind", "required", "document_role", "active"])
+        Item.flush_model(
+            ["stage_id", "sequence", "kind", "required", "document_role", "active", "check_on"]
+        )
         self.env["crm.stage"].flush_model(["sequence"])
         items_by_stage = Item._funnel_items_by_stage()
         only_ids = set(items.ids) if items is not None else None
@@ -352,7 +354,7 @@ class CrmLeadChecklistLine(models.Model):
                    TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(ids)s::int[], %(stage_ids)s::int[]) AS lead(id, stage_id)
               JOIN crm_stage_checklist_item item
-                ON item.stage_id = lead.stage_id AND item.active
+                ON item.stage_id = lead.stage_id AND item.active AND item.check_on = 'exit'
               JOIN crm_stage stage ON stage.id = item.stage_id
          LEFT JOIN unnest(%(done_leads)s::int[], %(done_items)s::int[])
                    AS done(lead_id, item_id)

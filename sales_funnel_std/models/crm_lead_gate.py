@@ -235,7 +235,9 @@ class CrmLead(models.Model):
         return result
 
     def _funnel_missing_items(self, new_stage=None, creating=False, vals=None):
-        """``{lead: [(stage, items)]}`` of the required items blocking the move.
+        """``{lead: [(stage, items, on entry)]}`` of the required items blocking the move:
+        the items checked when leaving the stage left and the stages skipped, those
+        checked when entering the stages skipped and the stage entered (``on entry``).
 
         Stages and items come from registry caches; one query reads the done lines,
         whatever the number of leads (plus the prefetch of the lead fields, and one
@@ -258,6 +260,7 @@ class CrmLead(models.Model):
             return row[4] if row else stage.is_won
 
         to_check = {}  # lead -> ids of the stages whose required items must be done
+        to_enter = {}  # lead -> ids of the stages whose entry items must be done
         for lead in self:
             target = lead.stage_id if creating else new_stage
             if not target:
@@ -266,12 +269,14 @@ class CrmLead(models.Model):
             target_key = key(target)
             if creating:
                 checked = [row[0] for row in applicable if (row[1], row[0]) < target_key]
+                entered = [*checked, target.id]
             else:
                 old = lead.stage_id
                 old_key = key(old) if old else (float("-inf"), 0)
                 if old_key >= target_key:
                     continue  # backward move: always allowed
                 checked = [row[0] for row in applicable if old_key < (row[1], row[0]) < target_key]
+                entered = [*checked, target.id]
                 if old:
                     checked.insert(0, old.id)
                 if is_won(target):
@@ -280,45 +285,63 @@ class CrmLead(models.Model):
                     ]
             if checked:
                 to_check[lead] = checked
+            to_enter[lead] = entered
         Item = self.env["crm.stage.checklist.item"]
-        required_by_stage = {
-            stage_id: [item for item in items if item.required]
-            for stage_id, items in Item._funnel_items_by_stage().items()
-        }
+        exit_items, entry_items = {}, {}  # stage id -> required items checked when ...
+        for stage_id, items in Item._funnel_items_by_stage().items():
+            exit_items[stage_id] = [i for i in items if i.required and i.check_on == "exit"]
+            entry_items[stage_id] = [i for i in items if i.required and i.check_on == "entry"]
         checked_items = [
             item
             for stage_id in {s for v in to_check.values() for s in v}
-            for item in required_by_stage.get(stage_id, ())
+            for item in exit_items.get(stage_id, ())
+        ] + [
+            item
+            for stage_id in {s for v in to_enter.values() for s in v}
+            for item in entry_items.get(stage_id, ())
         ]
         if not checked_items:
             return {}
+        leads = {**to_check, **to_enter}
         # field items are evaluated live; their lines count only when not applicable
         done_pairs = self._funnel_done_pairs(
-            [lead.id for lead in to_check], [item.id for item in checked_items]
+            [lead.id for lead in leads], [item.id for item in checked_items]
         )
         # items scoped to other teams or to a condition the lead does not match
         skipped_pairs = Item._funnel_inapplicable_pairs(
-            self.browse(lead.id for lead in to_check), set(checked_items)
+            self.browse(lead.id for lead in leads), set(checked_items)
         )
-        result = {}
-        for lead, checked in to_check.items():
-            blocking = []
-            for stage_id in sorted(set(checked), key=lambda sid: key(Stage.browse(sid))):
-                open_ids = [
-                    item.id
-                    for item in required_by_stage.get(stage_id, ())
-                    if not (
-                        (lead.id, item.id) in done_pairs
-                        or (lead.id, item.id) in skipped_pairs
-                        or (
-                            item.kind == "field"
-                            and Item._funnel_field_set(lead, item.field_name, vals)
-                        )
+
+        def open_items(lead, items):
+            return [
+                item.id
+                for item in items
+                if not (
+                    (lead.id, item.id) in done_pairs
+                    or (lead.id, item.id) in skipped_pairs
+                    or (
+                        item.kind == "field" and Item._funnel_field_set(lead, item.field_name, vals)
                     )
-                ]
-                if open_ids:
-                    # sudo: the names of the stage's checklist items, for the message
-                    blocking.append((Stage.browse(stage_id), Item.sudo().browse(open_ids)))
+                )
+            ]
+
+        result = {}
+        for lead in leads:
+            blocking = []
+            stage_ids = set(to_check.get(lead, ())) | set(to_enter.get(lead, ()))
+            for stage_id in sorted(stage_ids, key=lambda sid: key(Stage.browse(sid))):
+                for on_entry, items, stages in (
+                    (True, entry_items, to_enter),
+                    (False, exit_items, to_check),
+                ):
+                    if stage_id not in stages.get(lead, ()):
+                        continue
+                    open_ids = open_items(lead, items.get(stage_id, ()))
+                    if open_ids:
+                        # sudo: the names of the stage's checklist items, for the message
+                        blocking.append(
+                            (Stage.browse(stage_id), Item.sudo().browse(open_ids), on_entry)
+                        )
             if blocking:
                 result[lead] = blocking
         return result
@@ -358,16 +381,23 @@ class CrmLead(models.Model):
             [
                 self.env._(
                     "%(stage)s: %(items)s",
-                    stage=stage.name,
+                    stage=self._funnel_stage_label(stage, on_entry),
                     items=", ".join(item.name for item in items),
                 )
-                for stage, items in blocking
+                for stage, items, on_entry in blocking
             ]
             + [
                 self.env._("%(stage)s: %(rule)s", stage=stage.name, rule=rule)
                 for stage, rule in breaks
             ]
         )
+
+    @api.model
+    def _funnel_stage_label(self, stage, on_entry=False):
+        """The stage as named in a refusal: items checked when entering it say so."""
+        if on_entry:
+            return self.env._("%(stage)s (to enter)", stage=stage.name)
+        return stage.name
 
     @api.model
     def _funnel_gate_message(self, missing, breaks=None):
@@ -398,12 +428,12 @@ class CrmLead(models.Model):
         if missing:
             lines = []
             for lead, blocking in list(missing.items())[:MAX_BLOCKED_LEADS_SHOWN]:
-                for stage, items in blocking:
+                for stage, items, on_entry in blocking:
                     lines.append(
                         _(
                             "• %(lead)s — %(stage)s: %(items)s",
                             lead=lead.display_name,
-                            stage=stage.name,
+                            stage=self._funnel_stage_label(stage, on_entry),
                             items=", ".join(item.name for item in items),
                         )
                     )

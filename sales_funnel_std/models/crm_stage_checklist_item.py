@@ -21,7 +21,11 @@ DOCUMENT_ROLES = [
 ]
 # An active checklist item as cached for the gate and the stage entry of leads
 # (``team_ids``: frozenset, empty = every team; ``domain``: condition literal or False)
-FunnelItem = namedtuple("FunnelItem", "id kind required field_name team_ids domain")
+FunnelItem = namedtuple("FunnelItem", "id kind required field_name team_ids domain check_on")
+CHECK_ON = [
+    ("exit", "Leaving the stage"),
+    ("entry", "Entering the stage"),
+]
 # item fields that decide which leads get the item
 SCOPE_FIELDS = {"team_ids", "condition_domain"}
 # field types that have a meaningful "is set" state
@@ -68,6 +72,15 @@ class CrmStageChecklistItem(models.Model):
         domain=[("model", "=", "crm.lead"), ("ttype", "in", FIELD_ITEM_TYPES)],
     )
     required = fields.Boolean(default=True)
+    check_on = fields.Selection(
+        CHECK_ON,
+        "Checked When",
+        required=True,
+        default="exit",
+        help="Leaving the stage: the item must be done before a lead moves on (its line "
+        "shows in the lead's checklist). Entering the stage: the lead field must be set "
+        "before a lead moves into the stage (checked at the move, no line).",
+    )
     document_role = fields.Selection(
         DOCUMENT_ROLES,
         help="Named playbook document: the requirements list (客户需求清单), the proposal "
@@ -120,6 +133,19 @@ class CrmStageChecklistItem(models.Model):
                     )
                 )
 
+    @api.constrains("check_on", "kind")
+    def _check_check_on(self):
+        for item in self:
+            if item.check_on == "entry" and item.kind != "field":
+                raise ValidationError(
+                    _(
+                        "The checklist item “%(item)s” is checked when entering the stage: "
+                        "it must check a lead field (a lead has no checklist line of a "
+                        "stage before entering it).",
+                        item=item.name,
+                    )
+                )
+
     @api.constrains("condition_domain")
     def _check_condition_domain(self):
         for item in self:
@@ -163,6 +189,12 @@ class CrmStageChecklistItem(models.Model):
         self.env.registry.clear_cache()  # _funnel_items_by_stage
         if vals.get("active") or "stage_id" in vals or SCOPE_FIELDS & set(vals):
             self._funnel_add_lines_to_current_leads()
+        if "check_on" in vals:
+            # sudo: entry items have no lines; the lines of every lead follow their item
+            self.env["crm.lead.checklist.line"].sudo().search(
+                [("item_id", "in", self.filtered(lambda i: i.check_on == "entry").ids)]
+            ).unlink()
+            self._funnel_add_lines_to_current_leads()
         if {"kind", "field_id", "needs_confirmation", "required", "active"} & set(vals):
             # sudo: the lines of every lead follow their item, whoever can see them
             lines = self.env["crm.lead.checklist.line"].sudo().search([("item_id", "in", self.ids)])
@@ -203,6 +235,7 @@ class CrmStageChecklistItem(models.Model):
                     item.field_id.name or False,
                     frozenset(item.team_ids.ids),
                     condition or False,
+                    item.check_on,
                 )
             )
         return frozendict({stage_id: tuple(items) for stage_id, items in rows.items()})
