@@ -111,7 +111,7 @@ def test_manager_marks_an_item_not_applicable(page_factory):
     page.get_by_role("tab", name="Checklist").click()
     row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
     row.locator("button[name=action_open_not_applicable]").click()
-    dialog = page.locator(".modal-dialog", has_text="Why does this item not apply")
+    dialog = page.locator(".modal-dialog", has=page.locator("div[name=reason]"))
     expect(dialog).to_be_visible()
     dialog.locator("div[name=reason] textarea").fill("Met at the trade fair")
     dialog.locator(".modal-footer button", has_text="Mark Not Applicable").click()
