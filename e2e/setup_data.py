@@ -85,6 +85,14 @@ gate_lead.checklist_line_ids.filtered(
 ).write({"is_done": True})
 assert gate_lead.checklist_blocked, "the gate lead must wait for its requirements list"
 
+# 2b. not applicable: a lead at Lead acquisition, contact verified, first visit open (a
+#     sales manager marks it not applicable, e2e/test_gate.py)
+na_lead = _opportunity("E2E Not applicable", salesman, stage_id=stages["acquisition"].id)
+contact_item = env.ref("sales_funnel_std.crm_stage_checklist_item_acquisition_contact")
+na_lead.checklist_line_ids.filtered(lambda line: line.item_id == contact_item).write(
+    {"is_done": True}
+)
+
 # 3. handover: a negotiated deal, every checklist done, ready to be marked won
 deal = _opportunity(
     "E2E Hand me over",

@@ -14,6 +14,7 @@ from e2e.helpers import (
     kanban_card,
     kanban_column,
     open_pipeline,
+    open_pipeline_card,
     save_form,
 )
 
@@ -99,3 +100,23 @@ def test_pipeline_prompts_managers_to_adopt(page_factory):
     expect(dialog).to_be_hidden()
     page.wait_for_selector(".o_kanban_renderer")
     expect(page.locator(".o_funnel_adoption_prompt")).to_have_count(0)
+
+
+def test_manager_marks_an_item_not_applicable(page_factory):
+    """A sales manager marks "First visit record" not applicable with a reason: the line
+    shows the reason, the lead is no longer blocked."""
+    page = page_factory.login("e2e_manager")
+    open_pipeline_card(page, "E2E Not applicable", search=True)  # the salesman's lead
+    expect(page.locator("div[name=funnel_gate_summary]")).to_contain_text("Blocked")
+    page.get_by_role("tab", name="Checklist").click()
+    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
+    row.locator("button[name=action_open_not_applicable]").click()
+    dialog = page.locator(".modal-dialog", has=page.locator("div[name=reason]"))
+    expect(dialog).to_be_visible()
+    dialog.locator("div[name=reason] textarea").fill("Met at the trade fair")
+    dialog.locator(".modal-footer button", has_text="Mark Not Applicable").click()
+    expect(dialog).to_be_hidden()
+    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
+    expect(row).to_contain_text("Met at the trade fair")
+    expect(row.locator("button[name=action_set_applicable]")).to_be_visible()
+    expect(page.locator("div[name=funnel_gate_summary]")).not_to_contain_text("Blocked")

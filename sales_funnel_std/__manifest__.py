@@ -22,6 +22,7 @@
         "views/crm_stage_views.xml",
         "views/crm_lead_gate_views.xml",
         "views/crm_lead_gate_override_views.xml",
+        "wizards/crm_lead_checklist_line_na_views.xml",
         "security/cadence_security.xml",
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
@@ -79,6 +80,7 @@
         "demo/crm_lead_screening_demo.xml",
         "demo/crm_lead_objection_demo.xml",
         "demo/crm_lead_care_demo.xml",
+        "demo/crm_gate_rules_demo.xml",
         "demo/crm_lead_escalation_demo.xml",
     ],
     "assets": {

@@ -240,5 +240,16 @@ check(
     "every escalated lead has its log and rule",
     all(lead.escalation_ids and lead.escalation_rule_id for lead in escalated),
 )
+check(
+    "one checklist line not applicable, with its reason",
+    bool(
+        env["crm.lead.checklist.line"].search_count(
+            [("not_applicable", "=", True), ("na_reason", "!=", False)]
+        )
+    ),
+)
+check(
+    "a pipeline rule: Need discovery cannot be skipped", ref("crm_stage_discovery").funnel_no_skip
+)
 
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

@@ -80,6 +80,15 @@ class CrmFunnelDemo(models.AbstractModel):
         return True
 
     @api.model
+    def _demo_not_applicable(self, lead_id, item_id, reason):
+        """Demo data only: a sales manager's "not applicable" on one checklist line."""
+        line = self.env["crm.lead.checklist.line"].search(
+            [("lead_id", "=", lead_id), ("item_id", "=", item_id)]
+        )
+        line.action_set_not_applicable(reason)
+        return True
+
+    @api.model
     def _score_crm_demo(self):
         """Demo data only: score CRM's own demo opportunities past lead acquisition.
 

@@ -140,6 +140,8 @@ class CrmLead(models.Model):
     #                                        and post-sale care      _care_sync (care file)
     #   7. stage entered -> checklist lines, history, override log  _funnel_after_move
     #   8. a field a checklist item checks changed -> its line     _funnel_refresh_field_lines
+    #   9. team or a field of a checklist item's condition changed -> the lines of the
+    #      current stage appear / stop being current               _funnel_refresh_scoped_lines
     # A lead created in a stage passes the gate right after CRM's create (step 2 needs the
     # record; a refusal rolls the creation back with the transaction or import savepoint).
 
@@ -172,6 +174,7 @@ class CrmLead(models.Model):
         self._care_state_changed(care_states)._care_sync()
         moving._funnel_after_move(forced_info)  # 7
         self._funnel_refresh_field_lines(vals)  # 8
+        self._funnel_refresh_scoped_lines(vals)  # 9
         return res
 
     def _bndu_grades_before(self, vals):

@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
@@ -6,6 +8,9 @@ from .crm_stage_checklist_item import ITEM_KINDS
 
 # structural fields: set by the system from the stage items, never by users
 PROTECTED_FIELDS = {"lead_id", "item_id", "stage_id", "kind", "required", "company_id"}
+# "not applicable" fields: sales managers only, whatever the channel or context
+NOT_APPLICABLE_FIELDS = {"not_applicable", "na_reason", "na_user_id", "na_date"}
+MANAGER_GROUP = "sales_team.group_sale_manager"
 
 
 class CrmLeadChecklistLine(models.Model):
@@ -50,11 +55,35 @@ class CrmLeadChecklistLine(models.Model):
     )
     confirmed_date = fields.Date("Confirmed/Signed On")
     note = fields.Text()
+    # A sales manager's decision that the item does not apply to this lead: counts as
+    # done for the gate and the progress; logged in the stage history and the chatter
+    not_applicable = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="A sales manager decided that this item does not apply to this lead: it "
+        "counts as done for the stage gate.",
+    )
+    na_reason = fields.Text("Why Not Applicable", readonly=True, copy=False)
+    na_user_id = fields.Many2one("res.users", "Marked Not Applicable By", readonly=True, copy=False)
+    na_date = fields.Datetime("Marked Not Applicable On", readonly=True, copy=False)
     # not stored: a stored copy would cost core's bulk lead writes (assignment) one query
     # per lead to find the lines to recompute; the record rule goes through the lead
     company_id = fields.Many2one(related="lead_id.company_id")
 
     _lead_item_unique = models.UniqueIndex("(lead_id, item_id)")
+
+    @api.constrains("not_applicable", "na_reason")
+    def _check_na_reason(self):
+        for line in self:
+            if line.not_applicable and not (line.na_reason or "").strip():
+                raise ValidationError(
+                    _(
+                        "Give the reason why the checklist item “%(item)s” does not apply "
+                        "to %(lead)s.",
+                        item=line.name,
+                        lead=line.lead_id.display_name,
+                    )
+                )
 
     # ------------------------------------------------------------
     # ORM
@@ -84,6 +113,9 @@ class CrmLeadChecklistLine(models.Model):
     def write(self, vals):
         if not self.env.su and PROTECTED_FIELDS & set(vals):
             raise UserError(_("The stage, item and lead of a checklist line cannot be changed."))
+        na_changed = self.browse()
+        if NOT_APPLICABLE_FIELDS & set(vals):
+            vals, na_changed = self._funnel_not_applicable_vals(vals)
         if "is_done" in vals and not self.env.su:
             self._funnel_check_manual_tick(bool(vals["is_done"]))
         if vals.get("is_done"):
@@ -95,11 +127,84 @@ class CrmLeadChecklistLine(models.Model):
             self._funnel_link_attachments()
         if {"attachment_ids", "confirmed_partner_id", "confirmed_date"} & set(vals):
             self._funnel_refresh_done()
+        na_changed._funnel_log_not_applicable()
         return res
 
     # ------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------
+
+    def _funnel_not_applicable_vals(self, vals):
+        """Check and complete a change of "not applicable": sales managers only (no
+        context key changes that); returns ``(vals, lines whose state changes)``."""
+        if not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _("Only a sales manager can mark a checklist item as not applicable.")
+            )
+        if "not_applicable" not in vals:
+            return vals, self.browse()
+        if vals["not_applicable"]:
+            vals = dict(vals, na_user_id=self.env.uid, na_date=fields.Datetime.now())
+        else:
+            vals = dict(vals, na_reason=False, na_user_id=False, na_date=False)
+        return vals, self.filtered(lambda line: line.not_applicable != bool(vals["not_applicable"]))
+
+    def action_set_not_applicable(self, reason):
+        """Mark these lines not applicable, with the manager's reason (logged)."""
+        self.write({"not_applicable": True, "na_reason": (reason or "").strip()})
+
+    def action_open_not_applicable(self):
+        """The reason dialog (sales managers; the write itself checks the group)."""
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Mark Not Applicable"),
+            "res_model": "crm.lead.checklist.line.na",
+            "view_mode": "form",
+            "views": [[False, "form"]],
+            "target": "new",
+            "context": {"default_line_ids": self.ids},
+        }
+
+    def action_set_applicable(self):
+        """Undo "not applicable": the item counts again (logged)."""
+        self.write({"not_applicable": False})
+
+    def _funnel_log_not_applicable(self):
+        """Log a change of "not applicable" in the stage history and the lead's chatter."""
+        if not self:
+            return
+        texts, bodies = {}, {}
+        for line in self:
+            if line.not_applicable:
+                text = self.env._(
+                    "%(item)s: not applicable (%(user)s): %(reason)s",
+                    item=line.name,
+                    user=self.env.user.name,
+                    reason=line.na_reason,
+                )
+                body = Markup("<p>%s</p>") % self.env._(
+                    "Checklist item “%(item)s” marked not applicable by %(user)s. "
+                    "Reason: %(reason)s",
+                    item=line.name,
+                    user=self.env.user.name,
+                    reason=line.na_reason,
+                )
+            else:
+                text = self.env._(
+                    "%(item)s: applicable again (%(user)s)",
+                    item=line.name,
+                    user=self.env.user.name,
+                )
+                body = Markup("<p>%s</p>") % self.env._(
+                    "Checklist item “%(item)s” applies again (%(user)s).",
+                    item=line.name,
+                    user=self.env.user.name,
+                )
+            lead_id = line.lead_id.id
+            texts[lead_id] = "\n".join(filter(None, [texts.get(lead_id), text]))
+            bodies[lead_id] = bodies.get(lead_id, Markup()) + body
+        self.env["crm.lead.stage.history"]._funnel_log_not_applicable(texts)
+        self.lead_id._message_log_batch(bodies=bodies)
 
     def _funnel_check_manual_tick(self, done):
         for line in self:
@@ -192,19 +297,23 @@ class CrmLeadChecklistLine(models.Model):
         )
 
     @api.model
-    def _funnel_upsert_current_sql(self, leads, items=None, returning=False):
+    def _funnel_upsert_current_sql(self, leads, items=None, returning=False, skipped=None):
         """Upsert of the checklist lines of ``leads``' current stage (``items`` only,
         when given), whatever the number of leads; they are the current ones.
 
         Field items are evaluated here on the leads and their lines are inserted
         done; the field lines a lead kept from an earlier stay in the stage are
-        brought up to date. ``returning``: return ``(lead id, required, is_done)`` of
-        every line upserted, i.e. all the current lines of the leads.
+        brought up to date. ``returning``: return ``(lead id, required, done or not
+        applicable)`` of every line upserted, i.e. all the current lines of the leads.
+        Items whose scope (teams, condition) excludes a lead are left out (``skipped``:
+        those ``(lead id, item id)`` pairs when the caller has them).
         """
         Item = self.env["crm.stage.checklist.item"]
         # the statement reads the items' columns: pending item changes first (no query
         # when there is none)
-        Item.flush_model(["stage_id", "sequence", "kind", "required", "document_role", "active"])
+        Item.flush_model(
+            ["stage_id", "sequence", "kind", "required", "document_role", "active", "check_on"]
+        )
         self.env["crm.stage"].flush_model(["sequence"])
         items_by_stage = Item._funnel_items_by_stage()
         only_ids = set(items.ids) if items is not None else None
@@ -212,6 +321,12 @@ class CrmLeadChecklistLine(models.Model):
             # every lead of the stages: read only the columns needed, in bulk
             fnames = items.filtered(lambda item: item.kind == "field").field_id.mapped("name")
             leads.fetch(["stage_id", *fnames])
+        skip_leads, skip_items = [], []
+        if skipped is None:
+            skipped = self._funnel_skipped_pairs(leads, items)
+        for lead_id, item_id in skipped:
+            skip_leads.append(lead_id)
+            skip_items.append(item_id)
         done_leads, done_items = [], []
         for lead in leads:
             for item in items_by_stage.get(lead.stage_id.id, ()):
@@ -239,12 +354,15 @@ class CrmLeadChecklistLine(models.Model):
                    TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(ids)s::int[], %(stage_ids)s::int[]) AS lead(id, stage_id)
               JOIN crm_stage_checklist_item item
-                ON item.stage_id = lead.stage_id AND item.active
+                ON item.stage_id = lead.stage_id AND item.active AND item.check_on = 'exit'
               JOIN crm_stage stage ON stage.id = item.stage_id
          LEFT JOIN unnest(%(done_leads)s::int[], %(done_items)s::int[])
                    AS done(lead_id, item_id)
                 ON done.lead_id = lead.id AND done.item_id = item.id
-             WHERE TRUE %(items_filter)s
+         LEFT JOIN unnest(%(skip_leads)s::int[], %(skip_items)s::int[])
+                   AS skip(lead_id, item_id)
+                ON skip.lead_id = lead.id AND skip.item_id = item.id
+             WHERE skip.lead_id IS NULL %(items_filter)s
                 ON CONFLICT (lead_id, item_id) DO UPDATE
                SET is_current_stage = TRUE,
                    is_done = CASE WHEN crm_lead_checklist_line.kind = 'field'
@@ -263,16 +381,50 @@ class CrmLeadChecklistLine(models.Model):
             stage_ids=[lead.stage_id.id or None for lead in leads],
             done_leads=done_leads,
             done_items=done_items,
+            skip_leads=skip_leads,
+            skip_items=skip_items,
             items_filter=items_filter,
             returning=SQL(
                 "RETURNING crm_lead_checklist_line.lead_id, crm_lead_checklist_line.required, "
-                "crm_lead_checklist_line.is_done"
+                "crm_lead_checklist_line.is_done OR crm_lead_checklist_line.not_applicable"
             )
             if returning
             else SQL(""),
         )
 
     @api.model
+    def _funnel_skipped_pairs(self, leads, items=None):
+        """``{(lead id, item id)}`` of the items of ``leads``' current stage (``items``
+        only, when given) whose scope excludes the lead (teams, condition)."""
+        items_by_stage = self.env["crm.stage.checklist.item"]._funnel_items_by_stage()
+        only_ids = set(items.ids) if items is not None else None
+        stage_items = {
+            item
+            for stage_id in set(leads.stage_id.ids)
+            for item in items_by_stage.get(stage_id, ())
+            if only_ids is None or item.id in only_ids
+        }
+        return self.env["crm.stage.checklist.item"]._funnel_inapplicable_pairs(leads, stage_items)
+
+    @api.model
     def _funnel_upsert_current(self, leads, items=None):
-        """Create the missing lines of ``leads``' current stage (``items`` only, when given)."""
-        self.env.cr.execute(self._funnel_upsert_current_sql(leads, items))
+        """Create the missing lines of ``leads``' current stage (``items`` only, when
+        given); the lines of items whose scope no longer includes the lead stop being
+        current (kept, with their evidence, should the item apply again)."""
+        skipped = self._funnel_skipped_pairs(leads, items)
+        statements = [self._funnel_upsert_current_sql(leads, items, skipped=skipped)]
+        if skipped:
+            statements.append(
+                SQL(
+                    """
+                    UPDATE crm_lead_checklist_line line
+                       SET is_current_stage = FALSE
+                      FROM unnest(%(leads)s::int[], %(items)s::int[]) AS skip(lead_id, item_id)
+                     WHERE line.lead_id = skip.lead_id AND line.item_id = skip.item_id
+                       AND line.lead_id = ANY(%(leads)s) AND line.is_current_stage
+                    """,
+                    leads=[pair[0] for pair in skipped],
+                    items=[pair[1] for pair in skipped],
+                )
+            )
+        self.env.cr.execute(SQL(";").join(statements))

@@ -53,20 +53,21 @@ class CrmLead(models.Model):
         "checklist_line_ids.is_current_stage",
         "checklist_line_ids.required",
         "checklist_line_ids.is_done",
+        "checklist_line_ids.not_applicable",
     )
     def _compute_checklist_progress(self):
         counts = {}  # lead id -> (required, done)
         lead_ids = [lead_id for lead_id in self._origin.ids if lead_id]
         if lead_ids:
             self.env["crm.lead.checklist.line"].flush_model(
-                ["lead_id", "is_current_stage", "required", "is_done"]
+                ["lead_id", "is_current_stage", "required", "is_done", "not_applicable"]
             )
             # SQL: a stored value must not depend on the record rules of whoever
             # triggers the computation; only counts of the leads' own lines are read
             self.env.cr.execute(
                 SQL(
                     """
-                    SELECT lead_id, COUNT(*), COUNT(*) FILTER (WHERE is_done)
+                    SELECT lead_id, COUNT(*), COUNT(*) FILTER (WHERE is_done OR not_applicable)
                       FROM crm_lead_checklist_line
                      WHERE lead_id = ANY(%s) AND is_current_stage AND required
                   GROUP BY lead_id
@@ -143,7 +144,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _funnel_gate(self, new_stage=None, creating=False, vals=None):
-        """The stage gate: refuse a forward move while required items are open.
+        """The stage gate: refuse a forward move while required items are open, and any
+        move that breaks a pipeline rule of the stages (see ``_funnel_rule_breaks``).
 
         ``self``: leads about to move to ``new_stage`` (or just created in their stage
         when ``creating``). Checks the stage left and every skipped stage; a move to a
@@ -153,26 +155,93 @@ class CrmLead(models.Model):
         forces the move. Returns ``{lead_id: (reason, missing_text)}`` for forced moves.
         """
         missing = self._funnel_missing_items(new_stage, creating=creating, vals=vals)
+        breaks = self._funnel_rule_breaks(new_stage, creating=creating)
         reason = self.env.context.get(GATE_FORCE_KEY)
         is_manager = self.env.user.has_group(MANAGER_GROUP)
         if reason and is_manager:
             return {
-                lead.id: (reason, self._funnel_missing_text(missing.get(lead, []))) for lead in self
+                lead.id: (
+                    reason,
+                    self._funnel_missing_text(missing.get(lead, []), breaks.get(lead, [])),
+                )
+                for lead in self
             }
-        if not missing:
+        if not missing and not breaks:
             return {}
-        message = self._funnel_gate_message(missing)
+        message = self._funnel_gate_message(missing, breaks)
         if is_manager and not self.env.context.get("import_file"):
-            blocked = self.browse(lead.id for lead in missing)
+            blocked = self.browse(lead.id for lead in {**breaks, **missing})
             action = blocked.action_open_gate_override(new_stage or self[:1].stage_id)
             raise RedirectWarning(message, action, _("Force the move"))
         raise UserError(message)
 
+    def _funnel_rule_breaks(self, new_stage=None, creating=False):
+        """``{lead: [(stage, rule text)]}`` of the pipeline rules the move breaks.
+
+        Rules of the stages applicable to the lead's team: moving back into a stage
+        with "No Moving Back Into"; moving forward over (or being created after) a
+        stage with "Cannot Be Skipped"; leaving a stage whose "Who May Move Leads Out"
+        group the user is not in. No query: the cached pipeline order and the user's
+        cached groups.
+        """
+        order = self.env["crm.stage"]._funnel_stage_order()
+        if not self or not any(
+            row.no_backward or row.no_skip or row.exit_group_id for row in order
+        ):
+            return {}
+        row_by_id = {row.id: row for row in order}
+        user_groups = set(self.env.user._get_group_ids())
+        result = {}
+        for lead in self:
+            target = row_by_id.get((lead.stage_id if creating else new_stage).id)
+            if not target:
+                continue  # no stage, or an archived one: no rule
+            old = None if creating else row_by_id.get(lead.stage_id.id)
+            if old:
+                old_key = (old.sequence, old.id)
+            elif not creating and lead.stage_id:  # an archived stage: its own place
+                old_key = (lead.stage_id.sequence, lead.stage_id.id)
+            else:
+                old_key = (float("-inf"), 0)
+            target_key = (target.sequence, target.id)
+            breaks = []  # (stage id, rule text)
+            if old and old.exit_group_id and old.exit_group_id not in user_groups:
+                # sudo: the group's name, for the message
+                group = self.env["res.groups"].sudo().browse(old.exit_group_id)
+                breaks.append(
+                    (
+                        old.id,
+                        self.env._(
+                            "only members of %(group)s can move leads out of this stage",
+                            group=group.display_name,
+                        ),
+                    )
+                )
+            if old_key > target_key:
+                if target.no_backward:
+                    breaks.append((target.id, self.env._("leads cannot move back into this stage")))
+            else:
+                breaks += [
+                    (row.id, self.env._("this stage cannot be skipped"))
+                    for row in order
+                    if row.no_skip
+                    and old_key < (row.sequence, row.id) < target_key
+                    and (not row.team_ids or lead.team_id.id in row.team_ids)
+                ]
+            if breaks:
+                # sudo: the stages' names, for the message
+                Stage = self.env["crm.stage"].sudo()
+                result[lead] = [(Stage.browse(stage_id), text) for stage_id, text in breaks]
+        return result
+
     def _funnel_missing_items(self, new_stage=None, creating=False, vals=None):
-        """``{lead: [(stage, items)]}`` of the required items blocking the move.
+        """``{lead: [(stage, items, on entry)]}`` of the required items blocking the move:
+        the items checked when leaving the stage left and the stages skipped, those
+        checked when entering the stages skipped and the stage entered (``on entry``).
 
         Stages and items come from registry caches; one query reads the done lines,
-        whatever the number of leads (plus the prefetch of the lead fields).
+        whatever the number of leads (plus the prefetch of the lead fields, and one
+        search per distinct condition of the conditional items checked).
         """
         if not self:
             return {}
@@ -191,6 +260,7 @@ class CrmLead(models.Model):
             return row[4] if row else stage.is_won
 
         to_check = {}  # lead -> ids of the stages whose required items must be done
+        to_enter = {}  # lead -> ids of the stages whose entry items must be done
         for lead in self:
             target = lead.stage_id if creating else new_stage
             if not target:
@@ -199,12 +269,14 @@ class CrmLead(models.Model):
             target_key = key(target)
             if creating:
                 checked = [row[0] for row in applicable if (row[1], row[0]) < target_key]
+                entered = [*checked, target.id]
             else:
                 old = lead.stage_id
                 old_key = key(old) if old else (float("-inf"), 0)
                 if old_key >= target_key:
                     continue  # backward move: always allowed
                 checked = [row[0] for row in applicable if old_key < (row[1], row[0]) < target_key]
+                entered = [*checked, target.id]
                 if old:
                     checked.insert(0, old.id)
                 if is_won(target):
@@ -213,44 +285,70 @@ class CrmLead(models.Model):
                     ]
             if checked:
                 to_check[lead] = checked
+            to_enter[lead] = entered
         Item = self.env["crm.stage.checklist.item"]
-        required_by_stage = {
-            stage_id: [item for item in items if item.required]
-            for stage_id, items in Item._funnel_items_by_stage().items()
-        }
+        exit_items, entry_items = {}, {}  # stage id -> required items checked when ...
+        for stage_id, items in Item._funnel_items_by_stage().items():
+            exit_items[stage_id] = [i for i in items if i.required and i.check_on == "exit"]
+            entry_items[stage_id] = [i for i in items if i.required and i.check_on == "entry"]
         checked_items = [
             item
             for stage_id in {s for v in to_check.values() for s in v}
-            for item in required_by_stage.get(stage_id, ())
+            for item in exit_items.get(stage_id, ())
+        ] + [
+            item
+            for stage_id in {s for v in to_enter.values() for s in v}
+            for item in entry_items.get(stage_id, ())
         ]
         if not checked_items:
             return {}
+        leads = {**to_check, **to_enter}
+        # field items are evaluated live; their lines count only when not applicable
         done_pairs = self._funnel_done_pairs(
-            [lead.id for lead in to_check],
-            [item.id for item in checked_items if item.kind != "field"],
+            [lead.id for lead in leads], [item.id for item in checked_items]
         )
-        result = {}
-        for lead, checked in to_check.items():
-            blocking = []
-            for stage_id in sorted(set(checked), key=lambda sid: key(Stage.browse(sid))):
-                open_ids = [
-                    item.id
-                    for item in required_by_stage.get(stage_id, ())
-                    if not (
-                        Item._funnel_field_set(lead, item.field_name, vals)
-                        if item.kind == "field"
-                        else (lead.id, item.id) in done_pairs
+        # items scoped to other teams or to a condition the lead does not match
+        skipped_pairs = Item._funnel_inapplicable_pairs(
+            self.browse(lead.id for lead in leads), set(checked_items)
+        )
+
+        def open_items(lead, items):
+            return [
+                item.id
+                for item in items
+                if not (
+                    (lead.id, item.id) in done_pairs
+                    or (lead.id, item.id) in skipped_pairs
+                    or (
+                        item.kind == "field" and Item._funnel_field_set(lead, item.field_name, vals)
                     )
-                ]
-                if open_ids:
-                    # sudo: the names of the stage's checklist items, for the message
-                    blocking.append((Stage.browse(stage_id), Item.sudo().browse(open_ids)))
+                )
+            ]
+
+        result = {}
+        for lead in leads:
+            blocking = []
+            stage_ids = set(to_check.get(lead, ())) | set(to_enter.get(lead, ()))
+            for stage_id in sorted(stage_ids, key=lambda sid: key(Stage.browse(sid))):
+                for on_entry, items, stages in (
+                    (True, entry_items, to_enter),
+                    (False, exit_items, to_check),
+                ):
+                    if stage_id not in stages.get(lead, ()):
+                        continue
+                    open_ids = open_items(lead, items.get(stage_id, ()))
+                    if open_ids:
+                        # sudo: the names of the stage's checklist items, for the message
+                        blocking.append(
+                            (Stage.browse(stage_id), Item.sudo().browse(open_ids), on_entry)
+                        )
             if blocking:
                 result[lead] = blocking
         return result
 
     def _funnel_done_pairs(self, lead_ids, item_ids):
-        """``{(lead id, item id)}`` of the done checklist lines among these (one query).
+        """``{(lead id, item id)}`` of the lines among these that count as done: ticked
+        (not field items: evaluated live) or not applicable (one query).
 
         Plain SQL: the gate must see every line of the leads being moved, whatever
         the record rules of the mover; only (lead, item) pairs are read, nothing is
@@ -258,12 +356,15 @@ class CrmLead(models.Model):
         """
         if not lead_ids or not item_ids:
             return set()
-        self.env["crm.lead.checklist.line"].flush_model(["lead_id", "item_id", "is_done"])
+        self.env["crm.lead.checklist.line"].flush_model(
+            ["lead_id", "item_id", "kind", "is_done", "not_applicable"]
+        )
         self.env.cr.execute(
             SQL(
                 """
                 SELECT lead_id, item_id FROM crm_lead_checklist_line
-                 WHERE lead_id = ANY(%s) AND item_id = ANY(%s) AND is_done
+                 WHERE lead_id = ANY(%s) AND item_id = ANY(%s)
+                   AND (not_applicable OR (is_done AND kind != 'field'))
                 """,
                 lead_ids,
                 item_ids,
@@ -272,38 +373,82 @@ class CrmLead(models.Model):
         return set(self.env.cr.fetchall())
 
     @api.model
-    def _funnel_missing_text(self, blocking):
+    def _funnel_missing_text(self, blocking, breaks=()):
+        """One line per stage of a lead's open items, then one per pipeline rule broken
+        (the override log in the stage history)."""
         # env._ (not _): inside a generator _() cannot find the user's language
         return "\n".join(
-            self.env._(
-                "%(stage)s: %(items)s",
-                stage=stage.name,
-                items=", ".join(item.name for item in items),
-            )
-            for stage, items in blocking
+            [
+                self.env._(
+                    "%(stage)s: %(items)s",
+                    stage=self._funnel_stage_label(stage, on_entry),
+                    items=", ".join(item.name for item in items),
+                )
+                for stage, items, on_entry in blocking
+            ]
+            + [
+                self.env._("%(stage)s: %(rule)s", stage=stage.name, rule=rule)
+                for stage, rule in breaks
+            ]
         )
 
     @api.model
-    def _funnel_gate_message(self, missing):
-        lines = []
-        for lead, blocking in list(missing.items())[:MAX_BLOCKED_LEADS_SHOWN]:
-            for stage, items in blocking:
-                lines.append(
-                    _(
-                        "• %(lead)s — %(stage)s: %(items)s",
-                        lead=lead.display_name,
-                        stage=stage.name,
-                        items=", ".join(item.name for item in items),
-                    )
+    def _funnel_stage_label(self, stage, on_entry=False):
+        """The stage as named in a refusal: items checked when entering it say so."""
+        if on_entry:
+            return self.env._("%(stage)s (to enter)", stage=stage.name)
+        return stage.name
+
+    @api.model
+    def _funnel_gate_message(self, missing, breaks=None):
+        """The refusal: the pipeline rules broken, then the open required items, each
+        naming the lead and the stage."""
+        sections = []
+        if breaks:
+            lines = [
+                _(
+                    "• %(lead)s — %(stage)s: %(rule)s",
+                    lead=lead.display_name,
+                    stage=stage.name,
+                    rule=rule,
                 )
-        if len(missing) > MAX_BLOCKED_LEADS_SHOWN:
-            lines.append(
-                _("… and %(count)s more leads.", count=len(missing) - MAX_BLOCKED_LEADS_SHOWN)
+                for lead, lead_breaks in list(breaks.items())[:MAX_BLOCKED_LEADS_SHOWN]
+                for stage, rule in lead_breaks
+            ]
+            if len(breaks) > MAX_BLOCKED_LEADS_SHOWN:
+                lines.append(
+                    _("… and %(count)s more leads.", count=len(breaks) - MAX_BLOCKED_LEADS_SHOWN)
+                )
+            sections.append(
+                _(
+                    "The stage cannot change: the move breaks the pipeline rules:\n%(details)s",
+                    details="\n".join(lines),
+                )
             )
-        return _(
-            "The stage cannot change until the required checklist items are done:\n%(details)s",
-            details="\n".join(lines),
-        )
+        if missing:
+            lines = []
+            for lead, blocking in list(missing.items())[:MAX_BLOCKED_LEADS_SHOWN]:
+                for stage, items, on_entry in blocking:
+                    lines.append(
+                        _(
+                            "• %(lead)s — %(stage)s: %(items)s",
+                            lead=lead.display_name,
+                            stage=self._funnel_stage_label(stage, on_entry),
+                            items=", ".join(item.name for item in items),
+                        )
+                    )
+            if len(missing) > MAX_BLOCKED_LEADS_SHOWN:
+                lines.append(
+                    _("… and %(count)s more leads.", count=len(missing) - MAX_BLOCKED_LEADS_SHOWN)
+                )
+            sections.append(
+                _(
+                    "The stage cannot change until the required checklist items are "
+                    "done:\n%(details)s",
+                    details="\n".join(lines),
+                )
+            )
+        return "\n".join(sections)
 
     # ------------------------------------------------------------
     # CHECKLIST LINES AND HISTORY
@@ -390,6 +535,22 @@ class CrmLead(models.Model):
             for item in items
             if item.kind == "field" and item.field_name
         )
+
+    def _funnel_refresh_scoped_lines(self, vals):
+        """A field a scoped item depends on changed (team, condition): the leads'
+        current lines follow (appear or stop being current). No query unless a written
+        field is one of them and the leads' current stage has a scoped item."""
+        Item = self.env["crm.stage.checklist.item"]
+        if not Item._funnel_scope_field_names() & set(vals):
+            return
+        items_by_stage = Item._funnel_items_by_stage()
+        leads = self.filtered(
+            lambda lead: any(
+                item.team_ids or item.domain for item in items_by_stage.get(lead.stage_id.id, ())
+            )
+        )
+        # sudo: system bookkeeping of the lines of leads the user just wrote
+        leads.sudo()._funnel_create_stage_lines()
 
     def _funnel_refresh_field_lines(self, vals):
         """A lead field checked by a field item changed: update the current stage's lines.

@@ -31,6 +31,11 @@ class CrmLeadStageHistory(models.Model):
     forced = fields.Boolean(help="Moved by a manager override of the stage gate.")
     force_reason = fields.Text("Override Reason")
     missing_items = fields.Text("Items Missing at Override")
+    not_applicable_log = fields.Text(
+        "Items Marked Not Applicable",
+        help="Checklist items a sales manager marked not applicable (or applicable again) "
+        "during this stay, with the reason.",
+    )
 
     _open_per_lead = models.UniqueIndex("(lead_id) WHERE date_out IS NULL")
     # a lead's latest stay (previous stage of a move) without scanning other leads' rows
@@ -98,3 +103,25 @@ class CrmLeadStageHistory(models.Model):
             reasons=[forced_info[i][0] for i in forced_ids],
             missing=[forced_info[i][1] for i in forced_ids],
         )
+
+    @api.model
+    def _funnel_log_not_applicable(self, texts):
+        """Append ``{lead id: text}`` to the log of each lead's open stay (one query)."""
+        if not texts:
+            return
+        lead_ids = list(texts)
+        self.flush_model(["lead_id", "date_out", "not_applicable_log"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead_stage_history h
+                   SET not_applicable_log = concat_ws(E'\\n', h.not_applicable_log, log.text)
+                  FROM unnest(%(ids)s::int[], %(texts)s::text[]) AS log(lead_id, text)
+                 WHERE h.lead_id = log.lead_id AND h.lead_id = ANY(%(ids)s)
+                   AND h.date_out IS NULL
+                """,
+                ids=lead_ids,
+                texts=[texts[lead_id] for lead_id in lead_ids],
+            )
+        )
+        self.invalidate_model(["not_applicable_log"])

@@ -11,6 +11,17 @@ SCREENING_RESULTS = [
 ]
 
 
+def parse_lead_domain(env, text):
+    """The Domain of ``text`` (a domain literal, empty: every lead) on crm.lead.
+
+    Raises on any parse or field error (unknown field, bad operator): callers turn it
+    into their own translated ValidationError naming the record being configured.
+    """
+    domain = Domain(literal_eval(text or "[]"))
+    domain.validate(env["crm.lead"])
+    return domain
+
+
 class CrmScreeningRule(models.Model):
     """Preset lead screening criteria (003 (一)): the first active rule, by sequence, whose
     domain matches a lead gives its suggested screening result; no match gives Normal."""
@@ -82,8 +93,7 @@ class CrmScreeningRule(models.Model):
     def _parse_domain(self, text, rule_name=""):
         """The domain of ``text`` on crm.lead, or a ValidationError saying why not."""
         try:
-            domain = Domain(literal_eval(text or "[]"))
-            domain.validate(self.env["crm.lead"])
+            domain = parse_lead_domain(self.env, text)
         except Exception as error:  # any parse or field error comes from user input
             raise ValidationError(
                 _(

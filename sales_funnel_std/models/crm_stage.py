@@ -1,9 +1,26 @@
+from collections import namedtuple
+
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 # Stage fields the gate's cached pipeline order depends on (see _funnel_stage_order)
-ORDER_FIELDS = ("sequence", "team_ids", "is_won", "active", "required_for_won", "fold_into_id")
+ORDER_FIELDS = (
+    "sequence",
+    "team_ids",
+    "is_won",
+    "active",
+    "required_for_won",
+    "fold_into_id",
+    "funnel_no_backward",
+    "funnel_no_skip",
+    "funnel_exit_group_id",
+)
+# An active stage as cached for the gate, in pipeline order (see _funnel_stage_order)
+FunnelStage = namedtuple(
+    "FunnelStage",
+    "id sequence team_ids required_for_won is_won no_backward no_skip exit_group_id",
+)
 # Odoo's default stages folded into the standard ones on a fresh database (install)
 CRM_DEFAULT_STAGE_ROLES = {
     "crm.stage_lead1": "acquisition",
@@ -53,6 +70,23 @@ class CrmStage(models.Model):
         "is marked won, even when the lead skipped this stage.",
     )
 
+    # Pipeline rules (enforced with the gate on the leads of adopted teams)
+    funnel_no_backward = fields.Boolean(
+        "No Moving Back Into",
+        help="A lead in a later stage cannot be moved back into this stage.",
+    )
+    funnel_no_skip = fields.Boolean(
+        "Cannot Be Skipped",
+        help="A lead moving forward cannot jump over this stage: it must pass through it.",
+    )
+    funnel_exit_group_id = fields.Many2one(
+        "res.groups",
+        "Who May Move Leads Out",
+        ondelete="restrict",
+        help="Only members of this group can move a lead out of this stage (empty: anyone). "
+        "Sales managers can force the move with a reason.",
+    )
+
     funnel_probability = fields.Integer(
         "Default Probability (%)",
         help="Probability of winning an opportunity in this stage, used by the forecast "
@@ -70,6 +104,26 @@ class CrmStage(models.Model):
                         "and 100 %% (got %(probability)s).",
                         stage=stage.name,
                         probability=stage.funnel_probability,
+                    )
+                )
+
+    @api.constrains("funnel_exit_group_id")
+    def _check_funnel_exit_group(self):
+        """A stage only an empty group may leave would hold its leads for ever."""
+        for stage in self:
+            group = stage.funnel_exit_group_id
+            # sudo: counts the group's users, a configuration check; nothing is returned
+            if group and not group.sudo().all_user_ids.filtered(
+                lambda user: user.active and not user.share
+            ):
+                raise ValidationError(
+                    _(
+                        "Only members of the group %(group)s could move leads out of the "
+                        "stage %(stage)s, but the group has no active internal user: no lead "
+                        "could ever leave the stage. Choose a group with users or leave it "
+                        "empty.",
+                        group=group.display_name,
+                        stage=stage.name,
                     )
                 )
 
@@ -116,8 +170,8 @@ class CrmStage(models.Model):
     @api.model
     @tools.ormcache()
     def _funnel_stage_order(self):
-        """``(id, sequence, team ids, required_for_won, is_won)`` of the active stages in
-        pipeline order, for the gate. Cached registry-wide; any stage change clears it."""
+        """``FunnelStage`` rows of the active stages in pipeline order, for the gate and
+        the pipeline rules. Cached registry-wide; any stage change clears it."""
         # sudo: pipeline configuration, no user data
         # explicit domain: the cached result must not depend on the caller's active_test
         stages = (
@@ -126,12 +180,15 @@ class CrmStage(models.Model):
             .sorted(lambda stage: (stage.sequence, stage.id))
         )
         return tuple(
-            (
+            FunnelStage(
                 stage.id,
                 stage.sequence,
                 frozenset(stage.team_ids.ids),
                 stage.required_for_won,
                 stage.is_won,
+                stage.funnel_no_backward,
+                stage.funnel_no_skip,
+                stage.funnel_exit_group_id.id,
             )
             for stage in stages
         )

@@ -1,8 +1,12 @@
+from ast import literal_eval
 from collections import defaultdict, namedtuple
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools import frozendict
+
+from .crm_screening_rule import parse_lead_domain
 
 ITEM_KINDS = [
     ("confirm", "Confirmation"),
@@ -16,7 +20,14 @@ DOCUMENT_ROLES = [
     ("minutes", "Negotiation minutes"),
 ]
 # An active checklist item as cached for the gate and the stage entry of leads
-FunnelItem = namedtuple("FunnelItem", "id kind required field_name")
+# (``team_ids``: frozenset, empty = every team; ``domain``: condition literal or False)
+FunnelItem = namedtuple("FunnelItem", "id kind required field_name team_ids domain check_on")
+CHECK_ON = [
+    ("exit", "Leaving the stage"),
+    ("entry", "Entering the stage"),
+]
+# item fields that decide which leads get the item
+SCOPE_FIELDS = {"team_ids", "condition_domain"}
 # field types that have a meaningful "is set" state
 FIELD_ITEM_TYPES = (
     "char",
@@ -61,6 +72,15 @@ class CrmStageChecklistItem(models.Model):
         domain=[("model", "=", "crm.lead"), ("ttype", "in", FIELD_ITEM_TYPES)],
     )
     required = fields.Boolean(default=True)
+    check_on = fields.Selection(
+        CHECK_ON,
+        "Checked When",
+        required=True,
+        default="exit",
+        help="Leaving the stage: the item must be done before a lead moves on (its line "
+        "shows in the lead's checklist). Entering the stage: the lead field must be set "
+        "before a lead moves into the stage (checked at the move, no line).",
+    )
     document_role = fields.Selection(
         DOCUMENT_ROLES,
         help="Named playbook document: the requirements list (客户需求清单), the proposal "
@@ -74,6 +94,17 @@ class CrmStageChecklistItem(models.Model):
     template_file = fields.Binary("Template", attachment=True)
     template_filename = fields.Char("Template File Name")
     active = fields.Boolean(default=True)
+    # Scope: which leads of the stage get the item (empty: all)
+    team_ids = fields.Many2many(
+        "crm.team",
+        string="Teams",
+        help="The item applies only to the leads of these teams (empty: every team).",
+    )
+    condition_domain = fields.Char(
+        "Applies When",
+        help="The item applies only to the leads matching this condition (empty: every "
+        "lead). Its line appears or disappears when the lead changes.",
+    )
 
     @api.constrains("kind", "field_id")
     def _check_field_id(self):
@@ -102,6 +133,34 @@ class CrmStageChecklistItem(models.Model):
                     )
                 )
 
+    @api.constrains("check_on", "kind")
+    def _check_check_on(self):
+        for item in self:
+            if item.check_on == "entry" and item.kind != "field":
+                raise ValidationError(
+                    _(
+                        "The checklist item “%(item)s” is checked when entering the stage: "
+                        "it must check a lead field (a lead has no checklist line of a "
+                        "stage before entering it).",
+                        item=item.name,
+                    )
+                )
+
+    @api.constrains("condition_domain")
+    def _check_condition_domain(self):
+        for item in self:
+            try:
+                parse_lead_domain(self.env, item.condition_domain)
+            except Exception as error:  # any parse or field error comes from user input
+                raise ValidationError(
+                    _(
+                        "The condition of the checklist item “%(item)s” is not a valid "
+                        "condition on leads: %(error)s",
+                        item=item.name,
+                        error=error,
+                    )
+                ) from error
+
     @api.constrains("kind", "document_role", "needs_confirmation")
     def _check_document_role(self):
         for item in self:
@@ -128,7 +187,13 @@ class CrmStageChecklistItem(models.Model):
     def write(self, vals):
         res = super().write(vals)
         self.env.registry.clear_cache()  # _funnel_items_by_stage
-        if vals.get("active") or "stage_id" in vals:
+        if vals.get("active") or "stage_id" in vals or SCOPE_FIELDS & set(vals):
+            self._funnel_add_lines_to_current_leads()
+        if "check_on" in vals:
+            # sudo: entry items have no lines; the lines of every lead follow their item
+            self.env["crm.lead.checklist.line"].sudo().search(
+                [("item_id", "in", self.filtered(lambda i: i.check_on == "entry").ids)]
+            ).unlink()
             self._funnel_add_lines_to_current_leads()
         if {"kind", "field_id", "needs_confirmation", "required", "active"} & set(vals):
             # sudo: the lines of every lead follow their item, whoever can see them
@@ -159,10 +224,65 @@ class CrmStageChecklistItem(models.Model):
         rows = defaultdict(list)
         # explicit domain: the cached result must not depend on the caller's active_test
         for item in self.sudo().search([("active", "=", True)]):
+            condition = item.condition_domain
+            if condition and Domain(literal_eval(condition)).is_true():
+                condition = False  # "[]" from the domain editor: every lead
             rows[item.stage_id.id].append(
-                FunnelItem(item.id, item.kind, item.required, item.field_id.name or False)
+                FunnelItem(
+                    item.id,
+                    item.kind,
+                    item.required,
+                    item.field_id.name or False,
+                    frozenset(item.team_ids.ids),
+                    condition or False,
+                    item.check_on,
+                )
             )
         return frozendict({stage_id: tuple(items) for stage_id, items in rows.items()})
+
+    @api.model
+    @tools.ormcache()
+    def _funnel_scope_field_names(self):
+        """Lead fields whose change can make a scoped item apply or not (the first
+        field of each condition's paths, ``team_id`` for team-scoped items)."""
+        names = set()
+        for items in self._funnel_items_by_stage().values():
+            for item in items:
+                if item.team_ids:
+                    names.add("team_id")
+                if item.domain:
+                    names.update(
+                        condition.field_expr.split(".")[0]
+                        for condition in Domain(literal_eval(item.domain)).iter_conditions()
+                    )
+        return frozenset(names)
+
+    @api.model
+    def _funnel_inapplicable_pairs(self, leads, items):
+        """``{(lead id, item id)}`` of the scoped ``items`` (FunnelItem) that do not apply
+        to ``leads``. Teams from the cache (no query); one search per distinct
+        condition among the items, none when no item has one."""
+        scoped = [item for item in items if item.team_ids or item.domain]
+        if not scoped or not leads:
+            return set()
+        matching = {}
+        for text in {item.domain for item in scoped if item.domain}:
+            # sudo, no active_test: applicability of the configuration to the leads being
+            # written, whatever the writer's record rules; only ids are read
+            matching[text] = set(
+                self.env["crm.lead"]
+                .sudo()
+                .with_context(active_test=False)
+                .search(Domain("id", "in", leads.ids) & Domain(literal_eval(text)))
+                .ids
+            )
+        return {
+            (lead.id, item.id)
+            for lead in leads
+            for item in scoped
+            if (item.team_ids and lead.team_id.id not in item.team_ids)
+            or (item.domain and lead.id not in matching[item.domain])
+        }
 
     @api.model
     def _funnel_field_set(self, lead, fname, vals=None):

@@ -260,12 +260,18 @@ class FunnelXlsxExport:
                 _("Checklist"),
                 "text",
                 10,
+                # the card's progress: current, applicable items; not applicable = done
                 SQL(
-                    "(SELECT COUNT(*) FILTER (WHERE cl.is_done) || ' / ' || COUNT(*)"
+                    "(SELECT COUNT(*) FILTER (WHERE cl.is_done OR cl.not_applicable)"
+                    " || ' / ' || COUNT(*)"
                     " FROM crm_lead_checklist_line cl WHERE cl.lead_id = lead.id"
-                    " AND cl.stage_id = lead.stage_id AND cl.required HAVING COUNT(*) > 0)"
+                    " AND cl.is_current_stage AND cl.required HAVING COUNT(*) > 0)"
                 ),
-                (("crm.lead.checklist.line", "is_done"), ("crm.lead.checklist.line", "required")),
+                (
+                    ("crm.lead.checklist.line", "is_done"),
+                    ("crm.lead.checklist.line", "not_applicable"),
+                    ("crm.lead.checklist.line", "required"),
+                ),
             ),
             Column(
                 _("Next Follow-up"),

@@ -5,3 +5,4 @@ from . import crm_lead_gate_override
 from . import funnel_export
 from . import crm_lead_handover
 from . import crm_funnel_target_split
+from . import crm_lead_checklist_line_na

@@ -23,8 +23,11 @@ class CrmLeadGateOverride(models.TransientModel):
                 lambda lead, w=wizard: lead.stage_id != w.stage_id
             )
             missing = leads._funnel_missing_items(wizard.stage_id)
+            breaks = leads._funnel_enforced()._funnel_rule_breaks(wizard.stage_id)
             wizard.missing_items = (
-                leads._funnel_gate_message(missing) if missing else _("No open required items.")
+                leads._funnel_gate_message(missing, breaks)
+                if missing or breaks
+                else _("No open required items.")
             )
 
     def action_confirm(self):
