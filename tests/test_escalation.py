@@ -155,6 +155,8 @@ class TestEscalationLadder(EscalationCase):
                 {"channel": "phone", "summary": "Called back"}
             )
             self.assertFalse(by_followup.escalation_level, "reset at once")
+            self.Lead.browse()._escalation_touched()
+            self.assertEqual(by_message.escalation_level, "remind", "no lead, nothing reset")
             self.assertFalse(by_followup.escalation_ids.is_current)
             by_message.with_user(self.user_salesman_1).message_post(
                 body="Customer asked for a demo", message_type="comment"

@@ -41,7 +41,7 @@ class CrmLead(models.Model):
         """
         cr = self.env.cr
         self.env.flush_all()
-        self.browse()._escalation_reset()
+        self._escalation_reset(all_leads=True)
         rules = self.env["crm.escalation.rule"].search([])
         teams, companies, main_company = self.env["crm.team"]._funnel_adoption()
         if not rules or not (teams or companies):

@@ -158,14 +158,16 @@ class CrmLead(models.Model):
         :meth:`_compute_escalation`)."""
         self._escalation_reset(force=True)
 
-    def _escalation_reset(self, force=False):
+    def _escalation_reset(self, force=False, all_leads=False):
         """Close the current escalation of leads touched since (a follow-up, a stage
         move, a message logged after the step), closed or archived; set-based.
-        ``self``: these leads only (all leads when empty); ``force``: whatever their
-        last touch (they were just touched)."""
+        ``self``: these leads (``all_leads``: every lead, the sweep); ``force``: whatever
+        their last touch (they were just touched)."""
+        if not self and not all_leads:
+            return
         self.env.flush_all()
         now = fields.Datetime.now().replace(microsecond=0)
-        scope = SQL("lead.id = ANY(%s)", self.ids) if self else SQL("TRUE")
+        scope = SQL("TRUE") if all_leads else SQL("lead.id = ANY(%s)", self.ids)
         reason = (
             SQL("TRUE")
             if force
