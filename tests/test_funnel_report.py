@@ -148,3 +148,18 @@ class TestFunnelReport(AnalyticsCase):
         report._funnel_figures(self.domain)  # warm the caches
         with self.assertQueryCount(3):  # stage figures, SLA & follow-ups (when installed)
             report._funnel_figures(self.domain)
+
+    @users("sf_manager")
+    def test_reads_without_jit(self):
+        """PostgreSQL's JIT would compile the view's plan for longer than it runs: every
+        read of the report turns it off for its transaction, once."""
+        report = self.env["crm.funnel.report"]
+        report.search_count(self.domain)  # warm the caches
+        self.env.cr.execute("SET LOCAL jit = on")  # as in a new transaction
+        self.env.cr.postrollback.data.clear()
+        with self.assertQueryCount(2):  # SET LOCAL, then the read
+            report.search_count(self.domain)
+        self.env.cr.execute("SHOW jit")
+        self.assertEqual(self.env.cr.fetchone()[0], "off")
+        with self.assertQueryCount(1):  # not again in the same transaction
+            report.formatted_read_group(self.domain, ["funnel_role"], ["reached_count:sum"])

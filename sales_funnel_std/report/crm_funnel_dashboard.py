@@ -159,14 +159,14 @@ class CrmFunnelDashboard(models.AbstractModel):
             },
             grouping_sets=[("bucket",), ("bucket", "user_id")],
         )
-        lead_ids_sql = Lead._search(scope["both_domain"]).subselect()
+        leads = Lead._search(scope["both_domain"])
         lead_keys = {
             "bucket": self._bucket_sql(SQL("l.create_date"), scope["start"]),
             "user_id": SQL("l.user_id"),
         }
         lead_sets = [("bucket",), ("bucket", "user_id")]
-        sla_rows = Report._funnel_sla_rows(lead_ids_sql, lead_keys, lead_sets)
-        followup_rows = Report._funnel_followup_rows(lead_ids_sql, lead_keys, lead_sets)
+        sla_rows = Report._funnel_sla_rows(leads, lead_keys, lead_sets)
+        followup_rows = Report._funnel_followup_rows(leads, lead_keys, lead_sets)
 
         # per bucket (and person of the current period)
         stages_by = defaultdict(dict)

@@ -133,7 +133,7 @@ class CrmFunnelTargetProgress(models.Model):
         Analysis created between the conversion targets' bounds (``conv_bounds``, a CTE of
         the view) per creation day and highest standard stage reached (current stage or
         stage history, as ``crm.funnel.report``)."""
-        stage_rank, _stays = self.env["crm.funnel.report"]._funnel_stays_sql()
+        stage_rank = self.env["crm.funnel.report"]._funnel_stage_rank_sql()
         return SQL(
             """
             WITH stage_rank AS (%(stage_rank)s),
