@@ -214,6 +214,16 @@ class CrmLead(models.Model):
         return self.env["res.company"].sudo().search([], order="id", limit=1).id
 
     @api.model
+    def _funnel_company_sql(self, lead_alias):
+        """SQL of the company whose rules apply to the leads of ``lead_alias``: the lead's,
+        or the main (first active) company for leads without one (the SQL twin of
+        ``_bndu_default_company_id``, for views that cannot use the cache)."""
+        return SQL(
+            "COALESCE(%s, (SELECT id FROM res_company WHERE active ORDER BY id LIMIT 1))",
+            SQL.identifier(lead_alias, "company_id"),
+        )
+
+    @api.model
     def _bndu_grade_for(self, total, company):
         """Grade of a complete BNDU total under ``company``'s thresholds."""
         if total >= company.bndu_threshold_a:

@@ -97,10 +97,7 @@ class CrmFunnelForecast(models.Model):
             SQL(
                 """
                 CREATE OR REPLACE VIEW %(table)s AS (
-                WITH main_company AS (
-                    SELECT id FROM res_company WHERE active ORDER BY id LIMIT 1
-                ),
-                deals AS (
+                WITH deals AS (
                     -- one scan of the leads: open opportunities and won deals
                     SELECT l.id, l.won_status = 'won' AS won, l.date_deadline,
                            l.date_closed, l.user_id, l.team_id, l.company_id, l.stage_id,
@@ -111,7 +108,7 @@ class CrmFunnelForecast(models.Model):
                       FROM crm_lead l
                       LEFT JOIN crm_stage s ON s.id = l.stage_id
                       JOIN res_company c
-                        ON c.id = COALESCE(l.company_id, (SELECT id FROM main_company))
+                        ON c.id = %(lead_company)s
                      CROSS JOIN LATERAL (
                         SELECT CASE WHEN c.forecast_probability_source = 'stage'
                                      AND s.funnel_probability > 0
@@ -167,6 +164,7 @@ class CrmFunnelForecast(models.Model):
                 )
                 """,
                 table=SQL.identifier(self._table),
+                lead_company=self.env["crm.lead"]._funnel_company_sql("l"),
             )
         )
 

@@ -302,9 +302,6 @@ class CrmFunnelReport(models.Model):
                 """
                 CREATE OR REPLACE VIEW %(table)s AS (
                 WITH stage_rank AS (%(stage_rank)s),
-                main_company AS (
-                    SELECT id FROM res_company WHERE active ORDER BY id LIMIT 1
-                ),
                 conv_targets AS (
                     -- conversion targets per month of their period, one array per team
                     -- (or company) and month indexed by stage rank; the shortest period
@@ -388,7 +385,7 @@ class CrmFunnelReport(models.Model):
                          ON ct.level = 'company' AND ct.company_id = m.company_id
                         AND ct.month = date_trunc('month', m.create_date)::date
                   LEFT JOIN res_company hc
-                         ON hc.id = COALESCE(m.company_id, (SELECT id FROM main_company))
+                         ON hc.id = %(lead_company)s
                  CROSS JOIN (VALUES %(ranks)s) AS r(role, rank)
                  CROSS JOIN LATERAL (
                     SELECT %(days)s AS days, %(open_since)s AS open_since,
@@ -436,6 +433,7 @@ class CrmFunnelReport(models.Model):
                 ranks=ranks,
                 won_first_in=SQL.identifier(f"first_in{FUNNEL_RANK['won']}"),
                 care=self._funnel_care_sql(),
+                lead_company=self.env["crm.lead"]._funnel_company_sql("m"),
                 by_rank=SQL(", ").join(
                     SQL("MAX(target_value) FILTER (WHERE rank = %s)", rank)
                     for rank in FUNNEL_RANK.values()
