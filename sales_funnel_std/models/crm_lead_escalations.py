@@ -53,23 +53,23 @@ class CrmLead(models.Model):
 
     @api.depends("escalation_ids", "date_last_stage_update")
     def _compute_escalation(self):
-        """From the current log rows in one query; a step taken before the lead's last
-        stage move no longer counts (a move restarts the clock at once, without a query
-        in the write)."""
+        """From the current log rows in one query (``_escalation_current_sql``)."""
         rows = {}
         if self.ids:
+            self.flush_recordset(["date_last_stage_update"])
+            self.env["crm.lead.escalation"].flush_model()
             self.env.cr.execute(
                 SQL(
-                    """
-                    SELECT lead_id, level, date, rule_id,
-                           BOOL_OR(user_id = %(uid)s) OVER (PARTITION BY lead_id)
-                      FROM crm_lead_escalation
-                     WHERE lead_id = ANY(%(ids)s) AND is_current
-                  ORDER BY lead_id, %(rank)s
-                    """,
-                    ids=self.ids,
-                    uid=self.env.uid,
-                    rank=level_rank_sql(SQL("level")),
+                    "%s ORDER BY log.lead_id, %s",
+                    self._escalation_current_sql(
+                        SQL("log.lead_id = ANY(%s)", self.ids),
+                        columns=SQL(
+                            "log.lead_id, log.level, log.date, log.rule_id,"
+                            " BOOL_OR(log.user_id = %s) OVER (PARTITION BY log.lead_id)",
+                            self.env.uid,
+                        ),
+                    ),
+                    level_rank_sql(SQL("log.level")),
                 )
             )
             for lead_id, level, date, rule_id, to_me in self.env.cr.fetchall():
@@ -77,8 +77,6 @@ class CrmLead(models.Model):
         steps = dict(self._fields["escalation_level"]._description_selection(self.env))
         for lead in self:
             level, date, rule_id, to_me = rows.get(lead.id, (False, False, False, False))
-            if date and lead.date_last_stage_update and date < lead.date_last_stage_update:
-                level, date, rule_id, to_me = False, False, False, False
             lead.escalation_level = level
             lead.escalation_date = date
             lead.escalation_rule_id = rule_id
@@ -91,17 +89,20 @@ class CrmLead(models.Model):
                 date=format_datetime(self.env, date),
             )
 
-    def _escalation_current_sql(self, condition=None):
-        """Ids of the leads with a current escalation step (``condition`` on the log
-        row ``log``), the same rule as :meth:`_compute_escalation`."""
+    def _escalation_current_sql(self, condition=None, columns=None):
+        """The current escalation steps (``columns`` of the log rows ``log``, default the
+        lead ids) matching ``condition``: a step taken before the lead's last stage move
+        no longer counts (a move restarts the clock at once, without a query in the
+        write)."""
         return SQL(
             """
-            SELECT log.lead_id FROM crm_lead_escalation log
+            SELECT %s FROM crm_lead_escalation log
               JOIN crm_lead lead ON lead.id = log.lead_id
              WHERE log.is_current AND %s
                AND (lead.date_last_stage_update IS NULL
                     OR log.date >= lead.date_last_stage_update)
             """,
+            columns or SQL("log.lead_id"),
             condition or SQL("TRUE"),
         )
 
