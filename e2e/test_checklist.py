@@ -15,12 +15,12 @@ from e2e.helpers import choose_many2one, rpc
 LEAD = "E2E Checklist me"
 
 
-def open_checklist(page, name):
+def open_checklist(page, name, tab="Checklist"):
     """The lead's form, Checklist tab (by URL: the same on a phone-sized window)."""
     [lead_id] = rpc(page, "crm.lead", "search", [[["name", "=", name]]])
     page.goto(f"/odoo/crm/{lead_id}")
     page.wait_for_selector(".o_form_view .o_form_sheet")
-    page.get_by_role("tab", name="Checklist", exact=True).click()
+    page.get_by_role("tab", name=tab, exact=True).click()
     checklist = page.locator(".o_funnel_checklist")
     expect(checklist).to_be_visible()
     return checklist
@@ -190,3 +190,20 @@ def test_checklist_on_a_phone(page_factory):
     expect(check).to_have_attribute("aria-checked", "true")
     upload = item(checklist, "Requirements list").locator(".o_funnel_checklist_upload")
     expect(upload).to_be_visible()
+
+
+def test_gate_refusal_in_chinese(page_factory):
+    """A zh_CN salesman: the checklist in his language's stage names, the gate's refusal in
+    Chinese when he moves on with the items of Lead acquisition open."""
+    page = page_factory.login("e2e_salesman_zh", locale="zh-CN")
+    checklist = open_checklist(page, "E2E 评分线索", tab="检查清单")
+    current = checklist.locator(".o_funnel_checklist_current")
+    expect(current.locator(".o_funnel_checklist_item")).to_have_count(2)
+    expect(current.locator(".o_funnel_checklist_check").first).to_have_attribute(
+        "aria-checked", "false"
+    )
+    [stage_id] = rpc(page, "crm.stage", "search", [[["funnel_role", "=", "qualification"]]])
+    page.locator(f".o_statusbar_status button[data-value='{stage_id}']").click()
+    error = page.locator(".o_error_dialog")
+    expect(error).to_contain_text("必填检查项完成前不能变更阶段")
+    expect(error).to_contain_text("E2E 评分线索")
