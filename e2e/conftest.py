@@ -51,7 +51,8 @@ class PageFactory:
         page.fill("input[name=login]", login)
         page.fill("input[name=password]", password or login)
         page.click("button[type=submit]")
-        page.wait_for_selector(".o_main_navbar")
+        # the first page of a fresh server compiles the asset bundles: slow on a busy machine
+        page.wait_for_selector(".o_main_navbar", timeout=120000)
         return page
 
     def close(self):
