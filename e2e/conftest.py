@@ -39,9 +39,9 @@ class PageFactory:
         self.pages = []
         self.contexts = []
 
-    def login(self, login, password=None, locale="en-US"):
+    def login(self, login, password=None, locale="en-US", viewport=None):
         context = self.browser.new_context(
-            base_url=BASE_URL, locale=locale, viewport={"width": 1440, "height": 900}
+            base_url=BASE_URL, locale=locale, viewport=viewport or {"width": 1440, "height": 900}
         )
         context.set_default_timeout(30000)
         self.contexts.append(context)
@@ -51,7 +51,8 @@ class PageFactory:
         page.fill("input[name=login]", login)
         page.fill("input[name=password]", password or login)
         page.click("button[type=submit]")
-        page.wait_for_selector(".o_main_navbar")
+        # the first page of a fresh server compiles the asset bundles: slow on a busy machine
+        page.wait_for_selector(".o_main_navbar", timeout=120000)
         return page
 
     def close(self):

@@ -2,6 +2,8 @@
 # (A script run once against a throwaway database: the commit at the end is intended.)
 # Every lead is prepared the way a real rep would have left it: scores, customer, revenue and
 # the checklists of the stages already passed (the stage gate refuses anything less).
+import base64
+
 env = env  # noqa: F821 - provided by odoo-bin shell
 
 Users = env["res.users"].with_context(no_reset_password=True)
@@ -177,5 +179,26 @@ env.cr.execute(
 env.invalidate_all()
 env["crm.lead"]._cron_escalation_sweep(commit=False)
 assert stuck.escalation_level == "notify", stuck.escalation_level
+# 10. the checklist widget (e2e/test_checklist.py): leads at Need discovery, earlier stages
+#     done, the SPIN interview and the requirements list open; the requirements list comes
+#     with a template to download
+env.ref("sales_funnel_std.crm_stage_checklist_item_discovery_requirements").write(
+    {
+        "template_file": base64.b64encode(b"Requirements list template"),
+        "template_filename": "requirements_list_template.txt",
+    }
+)
+for name in ("E2E Checklist me", "E2E Checklist mobile"):
+    lead = _opportunity(
+        name, salesman, stage_id=stages["acquisition"].id, expected_revenue=50000, **scored
+    )
+    env["crm.funnel.demo"]._complete_checklists(
+        lead, stages["acquisition"] | stages["qualification"]
+    )
+    lead.write({"stage_id": stages["qualification"].id})
+    lead.write({"stage_id": stages["discovery"].id})
+# no OdooBot onboarding chat over the page (it covers the form on a phone-sized window)
+if "odoobot_state" in env["res.users"]._fields:
+    (salesman | salesman_zh | manager).write({"odoobot_state": "disabled"})
 env.cr.commit()
 print("e2e data ready")

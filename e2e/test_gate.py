@@ -15,7 +15,6 @@ from e2e.helpers import (
     kanban_column,
     open_pipeline,
     open_pipeline_card,
-    save_form,
 )
 
 LEAD = "E2E Gate me"
@@ -45,10 +44,8 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
     kanban_card(page, LEAD).click()
     page.wait_for_selector(".o_form_view .o_form_sheet")
     page.get_by_role("tab", name="Checklist").click()
-    page.locator("div[name=checklist_line_ids] .o_data_row", has_text="Requirements list").click()
-    dialog = page.locator(".modal-dialog", has_text="Requirements list")
-    expect(dialog).to_be_visible()
-    dialog.locator("div[name=attachment_ids] input[type=file]").set_input_files(
+    line = page.locator(".o_funnel_checklist_item", has_text="Requirements list")
+    line.locator(".o_funnel_checklist_dropzone input[type=file]").set_input_files(
         files=[
             {
                 "name": "requirements_list.pdf",
@@ -57,7 +54,10 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
             }
         ]
     )
-    expect(dialog.locator("div[name=attachment_ids]")).to_contain_text("requirements_list.pdf")
+    expect(line.locator(".o_funnel_checklist_attachment")).to_contain_text("requirements_list.pdf")
+    line.locator(".o_funnel_checklist_confirm").click()
+    dialog = page.locator(".modal-dialog", has_text="Requirements list")
+    expect(dialog).to_be_visible()
     choose_many2one(page, dialog, "confirmed_partner_id", "E2E Buyer", "E2E Buyer Zhang")
     date_input = dialog.locator("div[name=confirmed_date] input")
     date_input.fill("11/02/2026")
@@ -65,9 +65,7 @@ def test_drag_refused_until_requirements_list_uploaded(page_factory):
     expect(dialog.locator("div[name=confirmed_date]")).to_contain_text("Nov 2")
     dialog.locator(".modal-footer .o_form_button_save").click()
     expect(dialog).to_be_hidden()
-    save_form(page)
-    line = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="Requirements list")
-    expect(line.locator("div[name=is_done] input")).to_be_checked()
+    expect(line.locator(".o_funnel_checklist_check")).to_have_attribute("aria-checked", "true")
     expect(page.locator("div[name=funnel_gate_summary]")).not_to_contain_text("Blocked")
 
     # 3. the same drag now succeeds
@@ -109,14 +107,16 @@ def test_manager_marks_an_item_not_applicable(page_factory):
     open_pipeline_card(page, "E2E Not applicable", search=True)  # the salesman's lead
     expect(page.locator("div[name=funnel_gate_summary]")).to_contain_text("Blocked")
     page.get_by_role("tab", name="Checklist").click()
-    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
-    row.locator("button[name=action_open_not_applicable]").click()
+    row = page.locator(".o_funnel_checklist_item", has_text="First visit record")
+    row.locator(".o_funnel_checklist_set_na").click()
     dialog = page.locator(".modal-dialog", has=page.locator("div[name=reason]"))
     expect(dialog).to_be_visible()
     dialog.locator("div[name=reason] textarea").fill("Met at the trade fair")
     dialog.locator(".modal-footer button", has_text="Mark Not Applicable").click()
     expect(dialog).to_be_hidden()
-    row = page.locator("div[name=checklist_line_ids] .o_data_row", has_text="First visit record")
-    expect(row).to_contain_text("Met at the trade fair")
-    expect(row.locator("button[name=action_set_applicable]")).to_be_visible()
+    row = page.locator(".o_funnel_checklist_item", has_text="First visit record")
+    expect(row).to_have_class(re.compile("o_funnel_checklist_na"))
+    expect(row.locator(".o_funnel_checklist_na_reason")).to_contain_text("Met at the trade fair")
+    expect(row).to_have_attribute("title", "Met at the trade fair")
+    expect(row.locator(".o_funnel_checklist_set_applicable")).to_be_visible()
     expect(page.locator("div[name=funnel_gate_summary]")).not_to_contain_text("Blocked")

@@ -89,6 +89,7 @@
     "images": [
         "static/description/screenshots/pipeline.png",
         "static/description/screenshots/lead_checklist.png",
+        "static/description/screenshots/lead_checklist_mobile.png",
         "static/description/screenshots/gate_refusal.png",
         "static/description/screenshots/handover_wizard.png",
         "static/description/screenshots/funnel_analysis.png",

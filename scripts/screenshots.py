@@ -20,10 +20,16 @@ OUT = pathlib.Path(__file__).resolve().parent.parent / (
     "sales_funnel_std/static/description/screenshots"
 )
 VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+HIDE_CHAT = """document.addEventListener("DOMContentLoaded", () => {
+    const style = document.createElement("style");
+    style.textContent = ".o-mail-ChatHub, .o-mail-ChatWindow {display: none !important}";
+    document.head.appendChild(style);
+});"""
 
 
-def login(browser, login, locale="en-US"):
-    context = browser.new_context(base_url=BASE_URL, locale=locale, viewport=VIEWPORT)
+def login(browser, login, locale="en-US", viewport=VIEWPORT):
+    context = browser.new_context(base_url=BASE_URL, locale=locale, viewport=viewport)
     context.set_default_timeout(30000)
     page = context.new_page()
     page.goto(f"/web/login?db={DB}")
@@ -98,6 +104,14 @@ def open_lead(page, name, tab=None):
         expect(page.locator(".o_notebook .nav-link.active")).to_have_text(tab)
 
 
+def show_checklist(page):
+    """Scroll the lead's Checklist tab to the top of the form (the widget under its tabs)."""
+    expect(page.locator(".o_funnel_checklist_item").first).to_be_visible()
+    page.evaluate(
+        "() => document.querySelector('.o_notebook_headers').scrollIntoView({block: 'start'})"
+    )
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -109,6 +123,7 @@ def main():
         open_lead(salesman, "Yard management", "BNDU Qualification")
         shot(salesman, "lead_bndu")
         open_lead(salesman, "Predictive maintenance pilot", "Checklist")
+        show_checklist(salesman)
         shot(salesman, "lead_checklist")
         # the gate: moving on with the requirements list missing is refused
         salesman.locator(".o_statusbar_status button", has_text="Solution & proposal").click()
@@ -172,6 +187,14 @@ def main():
             "?.scrollIntoView({block: 'start'})"
         )
         shot(admin, "settings")
+
+        # the checklist on a phone (issue 18): stacked, the same actions
+        phone = login(browser, "salesman1", viewport=PHONE)
+        # a chat window would cover the form on a phone-sized window
+        phone.context.add_init_script(HIDE_CHAT)
+        open_lead(phone, "Predictive maintenance pilot", "Checklist")
+        show_checklist(phone)
+        shot(phone, "lead_checklist_mobile")
 
         salesman_zh = login(browser, "salesman2", locale="zh-CN")
         pipeline(salesman_zh, "pipeline_zh_CN", all_leads=False)

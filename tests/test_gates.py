@@ -289,6 +289,34 @@ class TestChecklist(GatesCase):
         self.assertEqual(line.done_user_id, self.user_salesman_1)
         self.assertTrue(line.done_date)
 
+    def test_checklist_widget_reads_as_salesman(self):
+        """What the checklist widget loads with the lead form, read by its salesman: the
+        lead field a field item waits for (a related through ir.model.fields) and the
+        document's template."""
+        self.item_requirements.write(
+            {"template_file": base64.b64encode(b"template"), "template_filename": "list.txt"}
+        )
+        lead = self._discovery_lead().with_user(self.user_salesman_1)
+        [values] = lead.web_read(
+            {
+                "checklist_line_ids": {
+                    "fields": {
+                        "name": {},
+                        "kind": {},
+                        "field_label": {},
+                        "template_file": {},
+                        "template_filename": {},
+                        "stage_id": {"fields": {"display_name": {}}},
+                    }
+                }
+            }
+        )
+        by_name = {line["name"]: line for line in values["checklist_line_ids"]}
+        self.assertEqual(by_name["Budget (B) scored"]["field_label"], "Budget (B)")
+        self.assertEqual(by_name["Requirements list"]["template_filename"], "list.txt")
+        self.assertTrue(by_name["Requirements list"]["template_file"])
+        self.assertFalse(by_name["SPIN interview done"]["field_label"])
+
     def test_approval_only_by_manager(self):
         lead = self._acq_lead()
         lead.with_context(funnel_gate_force_reason="setup").with_user(self.user_manager).write(

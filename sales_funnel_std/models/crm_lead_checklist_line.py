@@ -34,6 +34,8 @@ class CrmLeadChecklistLine(models.Model):
     needs_confirmation = fields.Boolean(related="item_id.needs_confirmation")
     template_file = fields.Binary(related="item_id.template_file")
     template_filename = fields.Char(related="item_id.template_filename")
+    # the lead field a "field" item waits for (shown on the checklist)
+    field_label = fields.Char("Lead Field", related="item_id.field_id.field_description")
     # maintained set-based when the lead moves (crm.lead._funnel_after_move)
     is_current_stage = fields.Boolean("Current Stage", readonly=True)
     is_done = fields.Boolean("Done", copy=False)
