@@ -4,13 +4,17 @@ import os
 import pathlib
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from .browser import launch_chromium
 
 BASE_URL = os.environ.get("E2E_URL", "http://localhost:8071")
 DB = os.environ.get("E2E_DB", "sf_e2e")
 SHOTS = pathlib.Path(__file__).parent / "screenshots"
+
+# Assertions wait up to 15 s (Playwright's default is 5 s): a dialog that opens after a
+# server round trip on a loaded 2-CPU machine is slow, not missing.
+expect.set_options(timeout=15000)
 
 
 @pytest.fixture(scope="session")
