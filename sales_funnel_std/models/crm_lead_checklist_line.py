@@ -364,14 +364,14 @@ class CrmLeadChecklistLine(models.Model):
             """
             INSERT INTO crm_lead_checklist_line (
                 lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
-                document_role, is_done, done_user_id, done_date, owner_id, deadline,
+                document_role, is_done, done_user_id, done_date, owner_id, deadline, approval_state,
                 is_current_stage, create_uid, create_date, write_uid, write_date)
             SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
                    item.kind, item.required, item.document_role,
                    done.lead_id IS NOT NULL,
                    CASE WHEN done.lead_id IS NOT NULL THEN %(uid)s END,
                    CASE WHEN done.lead_id IS NOT NULL THEN %(now)s END,
-                   %(owner)s, deadline.day,
+                   %(owner)s, deadline.day, 'none',
                    TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM unnest(%(ids)s::int[], %(stage_ids)s::int[], %(user_ids)s::int[],
                           %(team_ids)s::int[]) AS lead(id, stage_id, user_id, team_id)

@@ -28,7 +28,7 @@ class CrmLeadChecklistLine(models.Model):
     # salesperson or team changes (crm.lead pipeline), not by an ORM compute: core's
     # bulk lead writes would pay a query per lead to find the lines.
     owner_id = fields.Many2one("res.users", "Owner", readonly=True, index="btree_not_null")
-    owner_role = fields.Selection(related="item_id.owner_role")
+    owner_role = fields.Selection(related="item_id.owner_role", string="Owner Role")
     owner_group_id = fields.Many2one(related="item_id.owner_group_id")
     deadline = fields.Date(
         readonly=True,
@@ -53,6 +53,7 @@ class CrmLeadChecklistLine(models.Model):
     lead_user_id = fields.Many2one(related="lead_id.user_id", string="Salesperson")
     lead_team_id = fields.Many2one(related="lead_id.team_id", string="Sales Team")
 
+    @api.depends("deadline", "is_done", "not_applicable")
     def _compute_is_overdue(self):
         today = fields.Date.context_today(self)
         for line in self:

@@ -34,7 +34,7 @@ class CrmLead(models.Model):
                      WHERE line.lead_id = lead.id AND line.lead_id = ANY(%(ids)s)
                        AND item.id = line.item_id
                        AND item.owner_role IN ('salesperson', 'team_leader')
-                       AND NOT line.is_done AND NOT line.not_applicable
+                       AND line.is_done IS NOT TRUE AND line.not_applicable IS NOT TRUE
                        AND line.owner_id IS DISTINCT FROM %(owner)s
                     """,
                     owner=self.env["crm.lead.checklist.line"]._funnel_owner_sql(),
