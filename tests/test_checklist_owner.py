@@ -67,12 +67,14 @@ class TestChecklistOwner(OwnersCase):
         self.assertEqual(line.item_id, self.item_legal)
         self.assertEqual(line.lead_id, lead)
         with freeze_time("2026-12-08"):
-            self.assertEqual(Line.search(mine + [("is_overdue", "=", True)]), line)
+            self.assertEqual(Line.search([*mine, ("is_overdue", "=", True)]), line)
             self.assertTrue(line.is_overdue)
             line.write({"is_done": True})
         self.assertEqual(line.done_user_id, self.user_legal)
         self.assertFalse(Line.search(mine))
-        self.assertFalse(self._activities(lead, OWNER_TYPE).filtered(lambda a: a.user_id == self.user_legal))
+        self.assertFalse(
+            self._activities(lead, OWNER_TYPE).filtered(lambda a: a.user_id == self.user_legal)
+        )
         self.assertEqual(
             len(self._activities(lead, OWNER_TYPE, active=False)), 1, "marked done, kept"
         )
@@ -177,8 +179,10 @@ class TestChecklistOwner(OwnersCase):
         line = self._line(lead, item)
         self.assertFalse(line.owner_id)
         for user in (self.user_legal, self.user_leader):
-            mine = self.env["crm.lead.checklist.line"].with_user(user).search(
-                [("is_mine", "=", True), ("item_id", "=", item.id)]
+            mine = (
+                self.env["crm.lead.checklist.line"]
+                .with_user(user)
+                .search([("is_mine", "=", True), ("item_id", "=", item.id)])
             )
             self.assertEqual(mine, line)
         self.assertFalse(

@@ -33,13 +33,11 @@ class CrmLeadChecklistLine(models.Model):
     approval_decided_date = fields.Datetime("Decided On", readonly=True, copy=False)
     approval_comment = fields.Text("Approver's Comment", readonly=True, copy=False)
     can_approve = fields.Boolean(
-        "Can Approve",
         compute="_compute_can_approve",
         help="The current user may approve or reject this request.",
     )
 
     awaiting_my_approval = fields.Boolean(
-        "Awaiting My Approval",
         compute="_compute_can_approve",
         search="_search_awaiting_my_approval",
     )
@@ -50,6 +48,8 @@ class CrmLeadChecklistLine(models.Model):
         domain = self._funnel_awaiting_approval_domain(self.env.user)
         return domain if operator == "in" else ~domain
 
+    @api.depends("approval_state", "approval_requested_by_id", "kind")
+    @api.depends_context("uid")
     def _compute_can_approve(self):
         user = self.env.user
         is_manager = user.has_group(MANAGER_GROUP)
@@ -119,9 +119,7 @@ class CrmLeadChecklistLine(models.Model):
             )
 
     def _funnel_own_request(self):
-        return (
-            self.approval_state == "requested" and self.approval_requested_by_id == self.env.user
-        )
+        return self.approval_state == "requested" and self.approval_requested_by_id == self.env.user
 
     def _funnel_check_approver(self):
         """Raise unless the current user may decide every line of ``self``: a pending
@@ -139,18 +137,18 @@ class CrmLeadChecklistLine(models.Model):
                 )
             if is_manager:
                 continue
-            if line.approval_state != "requested":
-                raise UserError(
-                    _(
-                        "“%(item)s” on %(lead)s has no approval request waiting.",
-                        item=line.name,
-                        lead=line.lead_id.display_name,
-                    )
-                )
             if not line._funnel_is_approver(user):
                 raise AccessError(
                     _(
                         "You are not an approver of “%(item)s” on %(lead)s.",
+                        item=line.name,
+                        lead=line.lead_id.display_name,
+                    )
+                )
+            if line.approval_state != "requested":
+                raise UserError(
+                    _(
+                        "“%(item)s” on %(lead)s has no approval request waiting.",
                         item=line.name,
                         lead=line.lead_id.display_name,
                     )
@@ -367,9 +365,17 @@ class CrmLeadChecklistLine(models.Model):
                 }
             )
         self._funnel_log_approval(
-            lambda line: self.env._("“%(item)s” approved by %(user)s.", item=line.name, user=self.env.user.name)
-            if line.is_done
-            else self.env._("Approval of “%(item)s” withdrawn by %(user)s.", item=line.name, user=self.env.user.name)
+            lambda line: (
+                self.env._(
+                    "“%(item)s” approved by %(user)s.", item=line.name, user=self.env.user.name
+                )
+                if line.is_done
+                else self.env._(
+                    "Approval of “%(item)s” withdrawn by %(user)s.",
+                    item=line.name,
+                    user=self.env.user.name,
+                )
+            )
         )
 
     def _funnel_close_activities(self, xmlid, feedback=None):

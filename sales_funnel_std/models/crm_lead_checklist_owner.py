@@ -27,7 +27,7 @@ class CrmLeadChecklistLine(models.Model):
     # "My Checklist Items"). Maintained set-based at stage entry and when the lead's
     # salesperson or team changes (crm.lead pipeline), not by an ORM compute: core's
     # bulk lead writes would pay a query per lead to find the lines.
-    owner_id = fields.Many2one("res.users", "Owner", readonly=True, index="btree_not_null")
+    owner_id = fields.Many2one("res.users", readonly=True, index="btree_not_null")
     owner_role = fields.Selection(related="item_id.owner_role", string="Owner Role")
     owner_group_id = fields.Many2one(related="item_id.owner_group_id")
     deadline = fields.Date(
@@ -76,6 +76,8 @@ class CrmLeadChecklistLine(models.Model):
         )
         return overdue if operator == "in" else ~overdue
 
+    @api.depends("owner_id", "approval_state")
+    @api.depends_context("uid")
     def _compute_is_mine(self):
         mine = self.filtered_domain(self._funnel_mine_domain())
         for line in self:
@@ -91,9 +93,11 @@ class CrmLeadChecklistLine(models.Model):
     def _funnel_mine_domain(self):
         """The lines the current user owns (or their group does), or is asked to approve."""
         user = self.env.user
-        return Domain("owner_id", "=", user.id) | Domain(
-            "item_id.owner_group_id", "in", user.all_group_ids.ids
-        ) | self._funnel_awaiting_approval_domain(user)
+        return (
+            Domain("owner_id", "=", user.id)
+            | Domain("item_id.owner_group_id", "in", user.all_group_ids.ids)
+            | self._funnel_awaiting_approval_domain(user)
+        )
 
     # ------------------------------------------------------------
     # WRITE STEPS (called by crm.lead.checklist.line.write)
@@ -175,7 +179,9 @@ class CrmLeadChecklistLine(models.Model):
     def _funnel_owned_item_ids(self):
         """Ids of the active items owned by someone other than the salesperson (cached)."""
         config = self.env["crm.stage.checklist.item"]._funnel_owner_config()
-        return {item_id for item_id, (role, _user, _days) in config.items() if role != "salesperson"}
+        return {
+            item_id for item_id, (role, _user, _days) in config.items() if role != "salesperson"
+        }
 
     @api.model
     def _funnel_sync_owner_activities_of_leads(self, leads):

@@ -44,6 +44,4 @@ class CrmLead(models.Model):
                 )
             )
             self.env["crm.lead.checklist.line"].invalidate_model(["owner_id"])
-        self.env["crm.lead.checklist.line"]._funnel_sync_owner_activities_of_leads(
-            reowned | moved
-        )
+        self.env["crm.lead.checklist.line"]._funnel_sync_owner_activities_of_leads(reowned | moved)

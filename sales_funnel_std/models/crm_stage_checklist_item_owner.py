@@ -47,7 +47,6 @@ class CrmStageChecklistItem(models.Model):
     )
     owner_group_id = fields.Many2one(
         "res.groups",
-        "Owner Group",
         help="The group whose members complete the item (they must see all leads).",
     )
     deadline_days = fields.Integer(
@@ -65,7 +64,6 @@ class CrmStageChecklistItem(models.Model):
     )
     approver_group_id = fields.Many2one(
         "res.groups",
-        "Approver Group",
         help="Approval items: the group whose members approve the requests.",
     )
 
