@@ -86,6 +86,7 @@
         "demo/crm_lead_care_demo.xml",
         "demo/crm_gate_rules_demo.xml",
         "demo/crm_lead_escalation_demo.xml",
+        "demo/crm_checklist_owner_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],
