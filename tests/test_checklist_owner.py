@@ -196,3 +196,23 @@ class TestChecklistOwner(OwnersCase):
         lead = self._acq_lead(name="Owned lead", user=self.user_salesman_1)
         with self.assertRaises(AccessError):
             self._line(lead, self.item_legal).with_env(self.env).read(["owner_id"])
+
+    @freeze_time(THURSDAY)
+    def test_changing_the_owner_moves_the_open_lines_and_activities(self):
+        lead = self._acq_lead(name="Re-owned lead")
+        line = self._line(lead, self.item_legal)
+        self.item_legal.write({"owner_user_id": self.user_leader.id})
+        self.assertEqual(line.owner_id, self.user_leader)
+        self.assertEqual(line.deadline, date(2026, 12, 7), "the deadline is kept")
+        activity = self._activities(lead, OWNER_TYPE).filtered(
+            lambda a: a.funnel_checklist_line_id == line
+        )
+        self.assertEqual(activity.user_id, self.user_leader)
+        self.item_legal.write({"owner_role": "salesperson"})
+        self.assertEqual(line.owner_id, self.user_salesman_1)
+        self.assertFalse(
+            self._activities(lead, OWNER_TYPE).filtered(
+                lambda a: a.funnel_checklist_line_id == line
+            ),
+            "the salesperson has the lead's checklist, no activity",
+        )

@@ -99,6 +99,11 @@ class CrmLeadChecklistLine(models.Model):
             | self._funnel_awaiting_approval_domain(user)
         )
 
+    def action_mark_done(self):
+        """Tick confirmation lines done (the "Done" button of "My Checklist Items")."""
+        self.write({"is_done": True})
+        return True
+
     # ------------------------------------------------------------
     # WRITE STEPS (called by crm.lead.checklist.line.write)
     # ------------------------------------------------------------

@@ -16,14 +16,6 @@ APPROVER_ROLES = [
 # CRM's "own documents only" salesmen see only their own leads, so owners and approvers
 # other than the salesperson must see every lead ("All Documents", or sales manager)
 ALL_LEADS_GROUP = "sales_team.group_sale_salesman_all_leads"
-OWNER_FIELDS = {
-    "owner_role",
-    "owner_user_id",
-    "owner_group_id",
-    "deadline_days",
-    "approver_role",
-    "approver_group_id",
-}
 
 
 class CrmStageChecklistItem(models.Model):
@@ -167,6 +159,16 @@ class CrmStageChecklistItem(models.Model):
                 item=self.name,
             )
         raise ValidationError(message)
+
+    def _funnel_owner_changed(self):
+        """The owner of items changed: the open lines of the leads in their stage follow
+        (their deadline is kept: it was set when the lead entered the stage), and so do
+        the owners' activities."""
+        self._funnel_add_lines_to_current_leads()
+        # sudo: the lines of every lead follow their item, whoever can see them
+        self.env["crm.lead.checklist.line"].sudo().search(
+            [("item_id", "in", self.ids), ("is_current_stage", "=", True)]
+        )._funnel_sync_owner_activities()
 
     # ------------------------------------------------------------
     # CACHE
