@@ -34,9 +34,10 @@ def test_owner_completes_the_overdue_line(page_factory):
 def test_team_leader_approves_the_request(page_factory):
     page = page_factory.login("e2e_manager")
     open_menu(page, "Sales", "My Checklist Items")
-    page.locator(".o_searchview_dropdown_toggler").click()
-    page.locator(".o_filter_menu .dropdown-item", has_text="Awaiting My Approval").click()
-    page.keyboard.press("Escape")
+    awaiting = rpc(
+        page, "crm.lead.checklist.line", "search_read", [[("awaiting_my_approval", "=", True)]]
+    )
+    assert [line["lead_id"][1] for line in awaiting] == ["E2E Approve me"], awaiting
     row = page.locator(".o_data_row", has_text="E2E Approve me")
     expect(row).to_contain_text("E2E Discount approved")
     row.locator("button[name=action_approve]").click()
