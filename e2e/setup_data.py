@@ -200,5 +200,36 @@ for name in ("E2E Checklist me", "E2E Checklist mobile"):
 # no OdooBot onboarding chat over the page (it covers the form on a phone-sized window)
 if "odoobot_state" in env["res.users"]._fields:
     (salesman | salesman_zh | manager).write({"odoobot_state": "disabled"})
+# 11. checklist owners and approvals (issue 18): legal owns an optional item of Lead
+#     acquisition, due 1 working day after entry, already overdue on "E2E Legal review";
+#     the salesman asked his team leader (the manager) to approve "E2E Approve me"
+legal = _user("E2E Legal", "e2e_legal", env.ref("sales_team.group_sale_salesman_all_leads"))
+Item = env["crm.stage.checklist.item"]
+legal_item = Item.create(
+    {
+        "name": "E2E Contract terms reviewed",
+        "stage_id": stages["acquisition"].id,
+        "required": False,
+        "owner_role": "user",
+        "owner_user_id": legal.id,
+        "deadline_days": 1,
+    }
+)
+approval_item = Item.create(
+    {
+        "name": "E2E Discount approved",
+        "stage_id": stages["acquisition"].id,
+        "kind": "approval",
+        "required": False,
+        "approver_role": "team_leader",
+    }
+)
+legal_lead = _opportunity("E2E Legal review", salesman, stage_id=stages["acquisition"].id)
+legal_line = legal_lead.checklist_line_ids.filtered(lambda line: line.item_id == legal_item)
+legal_line.write({"deadline": "2020-01-06"})
+approve_lead = _opportunity("E2E Approve me", salesman, stage_id=stages["acquisition"].id)
+approve_lead.checklist_line_ids.filtered(lambda line: line.item_id == approval_item).with_user(
+    salesman
+)._funnel_request_approval("10% off for a 3-year contract")
 env.cr.commit()
 print("e2e data ready")

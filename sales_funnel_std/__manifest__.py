@@ -69,6 +69,10 @@
         "security/escalation_security.xml",
         "data/crm_escalation_data.xml",
         "views/crm_escalation_views.xml",
+        "data/mail_activity_type_checklist_data.xml",
+        "security/checklist_owner_security.xml",
+        "wizards/crm_lead_checklist_approval_views.xml",
+        "views/crm_lead_checklist_owner_views.xml",
     ],
     "demo": [
         "demo/crm_funnel_apply_demo.xml",
@@ -82,6 +86,7 @@
         "demo/crm_lead_care_demo.xml",
         "demo/crm_gate_rules_demo.xml",
         "demo/crm_lead_escalation_demo.xml",
+        "demo/crm_checklist_owner_demo.xml",
     ],
     "assets": {
         "web.assets_backend": ["sales_funnel_std/static/src/**/*"],

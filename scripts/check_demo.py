@@ -252,4 +252,23 @@ check(
     "a pipeline rule: Need discovery cannot be skipped", ref("crm_stage_discovery").funnel_no_skip
 )
 
+# checklist owners and approval requests (issue 18)
+legal = env["res.users"].search([("login", "=", "legal")])
+Line = env["crm.lead.checklist.line"]
+owned = Line.with_user(legal).search(
+    [("is_mine", "=", True), ("is_current_stage", "=", True), ("is_done", "=", False)]
+)
+check("legal owns open checklist lines (My Checklist Items)", bool(owned), f"({len(owned)})")
+check(
+    "one of legal's lines is overdue, with legal's activity",
+    bool(owned.filtered("is_overdue")) and bool(owned.activity_ids.filtered("user_id")),
+)
+pending = Line.search([("approval_state", "=", "requested")])
+check("an approval request is pending", bool(pending), f"({len(pending)})")
+manager = env["res.users"].search([("login", "=", "manager")])
+check(
+    "the team leader has the approval in My Checklist Items",
+    bool(Line.with_user(manager).search([("awaiting_my_approval", "=", True)])),
+)
+
 print("DEMO OK" if not failures else f"DEMO FAILED: {failures}")

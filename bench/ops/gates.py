@@ -4,6 +4,9 @@
   same stage write on vanilla CRM: target ratio <= 1.2;
 - the same moves with a conditional checklist item (issue 18: "Applies When") in the stage
   left and in the stage entered: one search per condition, whatever the number of leads;
+- the same moves with an owned checklist item with a deadline (issue 18: owner other
+  than the salesperson, deadline in working days) in the stage entered: the owner's
+  activity per lead and the deadline on the company calendar;
 - kanban ``web_search_read`` of 80 cards with the checklist progress fields (stored)
   vs the vanilla card specification: queries <= vanilla + 2.
 """
@@ -50,11 +53,27 @@ def _add_conditional_items(env):
     )
 
 
-def _move(env, ctx, count, conditional=False):
+def _add_owned_item(env):
+    """Set-up (untimed): an item of the stage entered owned by the administrator (who
+    sees all leads), due 2 working days after the lead enters the stage."""
+    env["crm.stage.checklist.item"].create(
+        {
+            "name": "Bench: contract terms reviewed by legal",
+            "stage_id": _stages(env)[1].id,
+            "owner_role": "user",
+            "owner_user_id": env.ref("base.user_admin").id,
+            "deadline_days": 2,
+        }
+    )
+
+
+def _move(env, ctx, count, conditional=False, owned=False):
     source, target = _stages(env)
-    warm = conditional  # vanilla too: both sides measured after the same warm-up
-    if warm and ctx.addon:
+    warm = conditional or owned  # vanilla too: both sides measured after the same warm-up
+    if conditional and ctx.addon:
         _add_conditional_items(env)
+    if owned and ctx.addon:
+        _add_owned_item(env)
     # the conditional variant moves one more lead first (untimed, see below)
     sample = env["crm.lead"].browse(ctx.sample(count + warm, OPEN_OPPORTUNITIES))
     leads, spare = sample[:count], sample[count:]
@@ -96,6 +115,16 @@ def move_one_lead_conditional(env, ctx):
 @operation("gates: stage move of 1,000 leads (conditional items)", unit="leads")
 def move_thousand_leads_conditional(env, ctx):
     return _move(env, ctx, 1000, conditional=True)
+
+
+@operation("gates: stage move of 1 lead (owned item, deadline)", unit="leads")
+def move_one_lead_owned(env, ctx):
+    return _move(env, ctx, 1, owned=True)
+
+
+@operation("gates: stage move of 1,000 leads (owned item, deadline)", unit="leads")
+def move_thousand_leads_owned(env, ctx):
+    return _move(env, ctx, 1000, owned=True)
 
 
 @operation("gates: kanban 80 cards with checklist progress", unit="cards")

@@ -52,6 +52,12 @@ from . import (  # post-sale care, satisfaction and repurchase
     res_config_settings_care,
     res_partner,
 )
+from . import (  # checklist item owners, deadlines and approval requests
+    crm_lead_checklist_approval,
+    crm_lead_checklist_owner,
+    crm_lead_checklist_owners,
+    crm_stage_checklist_item_owner,
+)
 from . import (  # the escalation ladder
     crm_escalation_rule,
     crm_lead_escalation,

@@ -89,6 +89,28 @@ class CrmFunnelDemo(models.AbstractModel):
         return True
 
     @api.model
+    def _demo_overdue_line(self, item_id, days_late):
+        """Demo data only: the first open line of an owned item is ``days_late`` overdue
+        (its owner's activity too), for "My Checklist Items"."""
+        line = self.env["crm.lead.checklist.line"].search(
+            [("item_id", "=", item_id), ("is_current_stage", "=", True), ("is_done", "=", False)],
+            limit=1,
+        )
+        deadline = fields.Date.today() - timedelta(days=days_late)
+        line.write({"deadline": deadline})
+        line.activity_ids.write({"date_deadline": deadline})
+        return True
+
+    @api.model
+    def _demo_request_approval(self, lead_id, item_id, note):
+        """Demo data only: the salesperson requests the approval of a checklist line."""
+        line = self.env["crm.lead.checklist.line"].search(
+            [("lead_id", "=", lead_id), ("item_id", "=", item_id)]
+        )
+        line.with_user(line.lead_id.user_id)._funnel_request_approval(note)
+        return True
+
+    @api.model
     def _score_crm_demo(self):
         """Demo data only: score CRM's own demo opportunities past lead acquisition.
 

@@ -296,13 +296,7 @@ class CrmGradePolicy(models.Model):
                     "count Monday to Friday.",
                     ", ".join({policy.company_id.name for policy in cal_policies}),
                 )
-                days, day = [], now.date()
-                while len(days) < max_days:
-                    day += timedelta(days=1)
-                    if day.weekday() < 5:
-                        days.append((day, datetime.combine(day, time(23, 59, 59))))
-            else:
-                days = self._working_days(calendar, now, max_days)
+            days = self._working_days(calendar, now, max_days)
             for policy in cal_policies:
                 day, end = days[min(policy.first_contact_delay, len(days)) - 1]
                 result[policy.id] = Sla(end, day)
@@ -310,7 +304,16 @@ class CrmGradePolicy(models.Model):
 
     @api.model
     def _working_days(self, calendar, now, count):
-        """The ``count`` first working days after ``now``'s day: [(date, end UTC naive)]."""
+        """The ``count`` first working days after ``now``'s day: [(date, end UTC naive)].
+
+        Without ``calendar``: Monday to Friday, each ending at 23:59:59 UTC."""
+        if not calendar:
+            days, day = [], now.date()
+            while len(days) < count:
+                day += timedelta(days=1)
+                if day.weekday() < 5:
+                    days.append((day, datetime.combine(day, time(23, 59, 59))))
+            return days
         tz = pytz.timezone(calendar.tz or "UTC")
         local_now = pytz.utc.localize(now).astimezone(tz)
         start = tz.localize(datetime.combine(local_now.date() + timedelta(days=1), time.min))

@@ -142,6 +142,8 @@ class CrmLead(models.Model):
     #   8. a field a checklist item checks changed -> its line     _funnel_refresh_field_lines
     #   9. team or a field of a checklist item's condition changed -> the lines of the
     #      current stage appear / stop being current               _funnel_refresh_scoped_lines
+    #  10. salesperson or team changed -> the lines' owners; stage entered or owner
+    #      changed -> the owners' activities          _funnel_sync_line_owners (owners file)
     # A lead created in a stage passes the gate right after CRM's create (step 2 needs the
     # record; a refusal rolls the creation back with the transaction or import savepoint).
 
@@ -154,6 +156,7 @@ class CrmLead(models.Model):
         leads = super().create(vals_list)  # 4
         forced_info = leads._funnel_enforced()._funnel_gate(creating=True)  # 2
         leads._funnel_after_move(forced_info)  # 7
+        leads._funnel_sync_line_owners({}, leads)  # 10
         leads.filtered(lambda lead: lead.bndu_grade != "none")._bndu_grade_changed()  # 5
         return leads
 
@@ -175,6 +178,7 @@ class CrmLead(models.Model):
         moving._funnel_after_move(forced_info)  # 7
         self._funnel_refresh_field_lines(vals)  # 8
         self._funnel_refresh_scoped_lines(vals)  # 9
+        self._funnel_sync_line_owners(vals, moving)  # 10
         return res
 
     def _bndu_grades_before(self, vals):

@@ -110,16 +110,22 @@ class CrmLeadChecklistLine(models.Model):
         lines = super().create(vals_list)
         lines._funnel_link_attachments()
         lines._funnel_refresh_done()
+        lines._funnel_sync_owner_activities()
         return lines
 
     def write(self, vals):
         if not self.env.su and PROTECTED_FIELDS & set(vals):
             raise UserError(_("The stage, item and lead of a checklist line cannot be changed."))
+        self._funnel_check_system_fields(vals)
         na_changed = self.browse()
         if NOT_APPLICABLE_FIELDS & set(vals):
             vals, na_changed = self._funnel_not_applicable_vals(vals)
+        decided = self.browse()
         if "is_done" in vals and not self.env.su:
             self._funnel_check_manual_tick(bool(vals["is_done"]))
+            decided = self.filtered(
+                lambda line: line.kind == "approval" and line.is_done != bool(vals["is_done"])
+            )
         if vals.get("is_done"):
             vals = dict(vals, done_user_id=self.env.uid, done_date=fields.Datetime.now())
         elif "is_done" in vals:
@@ -130,6 +136,10 @@ class CrmLeadChecklistLine(models.Model):
         if {"attachment_ids", "confirmed_partner_id", "confirmed_date"} & set(vals):
             self._funnel_refresh_done()
         na_changed._funnel_log_not_applicable()
+        decided._funnel_direct_decision()
+        owned = self._funnel_owned_item_ids()
+        if owned and {"is_done", "not_applicable"} & set(vals):
+            self.filtered(lambda line: line.item_id.id in owned)._funnel_sync_owner_activities()
         return res
 
     # ------------------------------------------------------------
@@ -233,10 +243,8 @@ class CrmLeadChecklistLine(models.Model):
                         field=line.item_id.field_id.field_description,
                     )
                 )
-            if line.kind == "approval" and not self.env.user.has_group(
-                "sales_team.group_sale_manager"
-            ):
-                raise AccessError(_("Only a sales manager can approve “%(item)s”.", item=line.name))
+            if line.kind == "approval":
+                line._funnel_check_direct_approval(done)
 
     def _funnel_document_done(self):
         self.ensure_one()
@@ -314,15 +322,26 @@ class CrmLeadChecklistLine(models.Model):
         # the statement reads the items' columns: pending item changes first (no query
         # when there is none)
         Item.flush_model(
-            ["stage_id", "sequence", "kind", "required", "document_role", "active", "check_on"]
+            [
+                "stage_id",
+                "sequence",
+                "kind",
+                "required",
+                "document_role",
+                "active",
+                "check_on",
+                "owner_role",
+                "owner_user_id",
+            ]
         )
         self.env["crm.stage"].flush_model(["sequence"])
+        self.env["crm.team"].flush_model(["user_id"])
         items_by_stage = Item._funnel_items_by_stage()
         only_ids = set(items.ids) if items is not None else None
         if items is not None:
             # every lead of the stages: read only the columns needed, in bulk
             fnames = items.filtered(lambda item: item.kind == "field").field_id.mapped("name")
-            leads.fetch(["stage_id", *fnames])
+            leads.fetch(["stage_id", "user_id", "team_id", *fnames])
         skip_leads, skip_items = [], []
         if skipped is None:
             skipped = self._funnel_skipped_pairs(leads, items)
@@ -339,6 +358,7 @@ class CrmLeadChecklistLine(models.Model):
                 ):
                     done_leads.append(lead.id)
                     done_items.append(item.id)
+        dl_leads, dl_items, dl_dates = self._funnel_deadlines(leads, only_ids)
         items_filter = SQL("")
         if only_ids is not None:
             items_filter = SQL("AND item.id = ANY(%s)", list(only_ids))
@@ -346,18 +366,24 @@ class CrmLeadChecklistLine(models.Model):
             """
             INSERT INTO crm_lead_checklist_line (
                 lead_id, item_id, stage_id, stage_sequence, sequence, kind, required,
-                document_role, is_done, done_user_id, done_date,
+                document_role, is_done, done_user_id, done_date, owner_id, deadline, approval_state,
                 is_current_stage, create_uid, create_date, write_uid, write_date)
             SELECT lead.id, item.id, item.stage_id, stage.sequence, item.sequence,
                    item.kind, item.required, item.document_role,
                    done.lead_id IS NOT NULL,
                    CASE WHEN done.lead_id IS NOT NULL THEN %(uid)s END,
                    CASE WHEN done.lead_id IS NOT NULL THEN %(now)s END,
+                   %(owner)s, deadline.day, 'none',
                    TRUE, %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[]) AS lead(id, stage_id)
+              FROM unnest(%(ids)s::int[], %(stage_ids)s::int[], %(user_ids)s::int[],
+                          %(team_ids)s::int[]) AS lead(id, stage_id, user_id, team_id)
               JOIN crm_stage_checklist_item item
                 ON item.stage_id = lead.stage_id AND item.active AND item.check_on = 'exit'
               JOIN crm_stage stage ON stage.id = item.stage_id
+         LEFT JOIN crm_team leader ON leader.id = lead.team_id
+         LEFT JOIN unnest(%(dl_leads)s::int[], %(dl_items)s::int[], %(dl_dates)s::date[])
+                   AS deadline(lead_id, item_id, day)
+                ON deadline.lead_id = lead.id AND deadline.item_id = item.id
          LEFT JOIN unnest(%(done_leads)s::int[], %(done_items)s::int[])
                    AS done(lead_id, item_id)
                 ON done.lead_id = lead.id AND done.item_id = item.id
@@ -374,13 +400,27 @@ class CrmLeadChecklistLine(models.Model):
                                        ELSE crm_lead_checklist_line.done_user_id END,
                    done_date = CASE WHEN crm_lead_checklist_line.kind = 'field'
                                     THEN EXCLUDED.done_date
-                                    ELSE crm_lead_checklist_line.done_date END
+                                    ELSE crm_lead_checklist_line.done_date END,
+                   owner_id = CASE WHEN crm_lead_checklist_line.is_done
+                                        OR crm_lead_checklist_line.not_applicable
+                                   THEN crm_lead_checklist_line.owner_id
+                                   ELSE EXCLUDED.owner_id END,
+                   -- entering the stage again: a new deadline; already current: kept
+                   deadline = CASE WHEN crm_lead_checklist_line.is_current_stage
+                                   THEN crm_lead_checklist_line.deadline
+                                   ELSE EXCLUDED.deadline END
             %(returning)s
             """,
             uid=self.env.uid,
             now=self.env.cr.now(),
             ids=leads.ids,
             stage_ids=[lead.stage_id.id or None for lead in leads],
+            user_ids=[lead.user_id.id or None for lead in leads],
+            team_ids=[lead.team_id.id or None for lead in leads],
+            owner=self._funnel_owner_sql(),
+            dl_leads=dl_leads,
+            dl_items=dl_items,
+            dl_dates=dl_dates,
             done_leads=done_leads,
             done_items=done_items,
             skip_leads=skip_leads,

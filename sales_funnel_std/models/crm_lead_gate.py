@@ -502,6 +502,7 @@ class CrmLead(models.Model):
             return
         self.env["crm.lead.checklist.line"]._funnel_upsert_current(self, items)
         self._funnel_invalidate_lines()
+        self.env["crm.lead.checklist.line"]._funnel_sync_owner_activities_of_leads(self)
         for fname in PROGRESS_FIELDS:
             self.env.add_to_compute(self._fields[fname], self)
 

@@ -28,6 +28,15 @@ CHECK_ON = [
 ]
 # item fields that decide which leads get the item
 SCOPE_FIELDS = {"team_ids", "condition_domain"}
+# item fields that decide who owns or approves its lines (crm_stage_checklist_item_owner.py)
+OWNER_FIELDS = {
+    "owner_role",
+    "owner_user_id",
+    "owner_group_id",
+    "deadline_days",
+    "approver_role",
+    "approver_group_id",
+}
 # field types that have a meaningful "is set" state
 FIELD_ITEM_TYPES = (
     "char",
@@ -189,6 +198,8 @@ class CrmStageChecklistItem(models.Model):
         self.env.registry.clear_cache()  # _funnel_items_by_stage
         if vals.get("active") or "stage_id" in vals or SCOPE_FIELDS & set(vals):
             self._funnel_add_lines_to_current_leads()
+        elif OWNER_FIELDS & set(vals):
+            self._funnel_owner_changed()
         if "check_on" in vals:
             # sudo: entry items have no lines; the lines of every lead follow their item
             self.env["crm.lead.checklist.line"].sudo().search(

@@ -46,6 +46,17 @@ class MailActivity(models.Model):
         "(res_id, date_deadline) WHERE funnel_care = 'first_revisit'"
     )
 
+    # checklist owners and approvals (crm_lead_checklist_owner.py, _approval.py)
+    funnel_checklist_line_id = fields.Many2one(
+        "crm.lead.checklist.line",
+        "Checklist Item",
+        index="btree_not_null",
+        ondelete="cascade",
+        readonly=True,
+        copy=False,
+        help="The checklist line this activity asks to complete or approve.",
+    )
+
     def _action_done(self, feedback=False, attachment_ids=None):
         cadence = self.filtered(lambda act: act.funnel_cadence and act.res_model == "crm.lead")
         done = {act.res_id: act.funnel_cadence for act in cadence if act.active}

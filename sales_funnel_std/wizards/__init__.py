@@ -6,3 +6,4 @@ from . import funnel_export
 from . import crm_lead_handover
 from . import crm_funnel_target_split
 from . import crm_lead_checklist_line_na
+from . import crm_lead_checklist_approval
