@@ -1,0 +1,3 @@
+"""Scenarios beyond one node: filled in below."""
+
+SCENARIOS = {}
