@@ -26,10 +26,11 @@ TIMEOUT_S = 120
 class RpcError(Exception):
     """A JSON-RPC call that did not succeed; ``kind`` classifies it."""
 
-    def __init__(self, kind, message, by_design=False):
+    def __init__(self, kind, message, by_design=False, full=None):
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.message = message
+        self.full = full or message
         self.by_design = by_design
 
 
@@ -77,7 +78,7 @@ class Session:
             data = error.get("data") or {}
             name = data.get("name") or error.get("message") or "?"
             message = data.get("message") or error.get("message") or ""
-            raise RpcError(name, short_reason(message), by_design=name in BY_DESIGN)
+            raise RpcError(name, short_reason(message), by_design=name in BY_DESIGN, full=message)
         return payload.get("result")
 
     def authenticate(self):

@@ -44,14 +44,14 @@ def log(message):
     bench.log(f"[load] {message}")
 
 
-def setup_run(template, run_db, side, clients, cron_batch=200, port=None):
+def setup_run(template, run_db, side, clients, cron_batch=200, port=None, extra=()):
     """Copy the template, prepare it (bench/load/setup.py); returns the manifest."""
     databases.run_copy(template, run_db)
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         cmd = [
             sys.executable, "-m", "bench.load.setup", "-c", str(bench.BUILD_DIR / "odoo.conf"),
             "-d", run_db, "--side", side, "--clients", str(clients),
-            "--cron-batch", str(cron_batch), "--out", out.name,
+            "--cron-batch", str(cron_batch), "--out", out.name, *extra,
         ]  # fmt: skip
         env = dict(os.environ, PGPORT=str(port)) if port else None
         proc = subprocess.run(
@@ -163,39 +163,84 @@ def kinds(entries):
     return counts
 
 
-def run_side(side, template, run_db, clients, duration, port, cron_batch=200):
-    """One load run on a fresh copy; returns its result dict."""
+def run_side(side, template, run_db, clients, duration, port, cron_batch=200, node_count=1):
+    """One load run on a fresh copy; returns its result dict.
+
+    ``node_count=2``: two Odoo nodes on the database (2 workers and 1 cron worker each,
+    clients spread over both, the cadence cron and a twin due on both), then the
+    cross-node checks of ``scenarios.cross_node_checks``.
+    """
+    from bench.load import scenarios
+
     log(f"{side}: copy {template} -> {run_db}, setup ({clients} salespeople)")
-    manifest = setup_run(template, run_db, side, clients, cron_batch)
-    node = Node(run_db, port, workers=4, crons=2, name=f"{run_db}_node")
-    log(f"{side}: Odoo prefork on :{port} (--workers=4 --max-cron-threads=2)")
-    node.start()
+    extra = ["--twin-cron"] if node_count == 2 else []
+    manifest = setup_run(template, run_db, side, clients, cron_batch, extra=extra)
+    if node_count == 1:
+        nodes = [Node(run_db, port, workers=4, crons=2, name=f"{run_db}_node")]
+    else:
+        nodes = [
+            Node(run_db, port + 2 * i, workers=2, crons=1, name=f"{run_db}_node{i + 1}")
+            for i in range(node_count)
+        ]
+    for node in nodes:
+        log(
+            f"{side}: Odoo prefork on :{node.port} "
+            f"(--workers={node.workers} --max-cron-threads={node.crons})"
+        )
+    lines, extra_moves, problems = [], [], []
     try:
-        sessions = open_sessions(manifest, [node.url], run_db)
+        Node.start_all(nodes)
+        sessions = open_sessions(manifest, [node.url for node in nodes], run_db)
         start = invariants.db_now(run_db)
         todo_before = invariants.cadence_todo(run_db) if side == "addon" else None
         log(f"{side}: {clients} clients for {duration} s")
         people, recorder, seconds = drive(manifest, sessions, side, duration)
         todo_after = invariants.cadence_todo(run_db) if side == "addon" else None
+        if node_count > 1:
+            lines, problems, extra_moves = scenarios.cross_node_checks(
+                nodes, run_db, manifest, people[0]
+            )
+        cron_s = None
+        if side == "addon":
+            cron_s, _left = scenarios.wait_cron_done(nodes, run_db)
     finally:
-        node.stop()
-    problems = check(side, run_db, start, manifest, people, recorder)
+        Node.stop_all(nodes)
+    for person in people[:1]:
+        person.moves += extra_moves
+    problems += check(side, run_db, start, manifest, people, recorder)
     if recorder.errors:
         problems.append(f"{len(recorder.errors)} client errors: {kinds(recorder.errors)}")
-    server_errors = node.log_errors()
+    server_errors = [line for node in nodes for line in node.log_errors()]
+    if server_errors:
+        problems.append(f"server errors: {server_errors[:3]}")
+    left = invariants.cadence_todo(run_db) if side == "addon" else 0
+    if left:
+        problems.append(f"the cadence cron did not finish: {left} leads left")
+    done = [scenarios.cron_done(node) for node in nodes]
+    if side == "addon" and node_count > 1:
+        lines.append(
+            f"cadence cron and its twin on both nodes' cron workers: "
+            f"{manifest['graded_for_cron']} graded leads (+ those scored by the clients), "
+            f"{left} left; processed by node 1 / node 2: {done[0]} / {done[1]}"
+        )
     return {
         "side": side,
         "db": run_db,
         "clients": clients,
+        "nodes": node_count,
         "seconds": seconds,
         "stats": stats(recorder, seconds),
         "refusals": kinds(recorder.by_design),
         "errors": kinds(recorder.errors),
         "problems": problems,
+        "lines": lines,
         "cron": {
             "todo_before": todo_before,
             "todo_after": todo_after,
+            "finish_s": cron_s,
+            "left": left,
             "graded": manifest["graded_for_cron"],
+            "done_per_node": done,
         },
         "server_errors": server_errors[-10:],
     }
@@ -251,7 +296,8 @@ def summary(results):
             f"{result['stats'].get('all', {}).get('count', 0):,} actions"
             + (
                 f"; cadence cron: {cron['graded']:,} leads graded for it, "
-                f"{cron['todo_before']:,} to do at start, {cron['todo_after']:,} left at the end"
+                f"{cron['todo_before']:,} to do at start, {cron['todo_after']:,} left at the "
+                f"end of the load, {cron['left']:,} left {cron['finish_s']:.0f} s later"
                 if result["side"] == "addon"
                 else ""
             )
@@ -337,11 +383,14 @@ def main(argv=None):
     parser.add_argument("--scenarios", default=os.environ.get("SCENARIOS", ""))
     parser.add_argument("--no-update", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
+    node_count = 1
     if args.short:
+        # the short run is the two-node one: addon only, 4 clients over two nodes
         n, clients, duration = 300, 4, 15
         prefix = os.environ.get("LOAD_DB", "load_short")
         sides = ("addon",)
-        scenarios = args.scenarios or "nodes"
+        scenarios = args.scenarios or "load"
+        node_count = 2
     else:
         n, clients, duration = args.leads, args.clients, args.duration
         prefix = os.environ.get("LOAD_DB", "load")
@@ -353,7 +402,11 @@ def main(argv=None):
     templates = {"addon": addon_template, "vanilla": vanilla_template}
     for side in sides:
         run_db = f"{prefix}_run_{side}_{n}"
-        results.append(run_side(side, templates[side], run_db, clients, duration, PORT))
+        results.append(
+            run_side(side, templates[side], run_db, clients, duration, PORT, node_count=node_count)
+        )
+        for line in results[-1]["lines"]:
+            print(f"[nodes] {line}")
     text_table = table(results)
     print(f"\nLoad: N = {n:,}, K = {clients}, {duration} s per side\n\n{text_table}\n")
     print(summary(results))
@@ -363,6 +416,7 @@ def main(argv=None):
 
     for name in [s for s in scenarios.split(",") if s and s != "load"]:
         outcome = scenario_module.SCENARIOS[name](addon_template, prefix, n, PORT)
+        outcome.setdefault("lines", [])
         for line in outcome["lines"]:
             print(f"[{name}] {line}")
         scenario_lines += [f"- {name}: {line}" for line in outcome["lines"]]

@@ -30,7 +30,38 @@ class Node:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout=120):
+    @staticmethod
+    def start_all(nodes, timeout=180):
+        """Start the nodes side by side; then wake every node's cron workers at once."""
+        for node in nodes:
+            node.spawn()
+        for node in nodes:
+            node.wait_ready(timeout)
+        for node in nodes:
+            node.notify_crons()
+
+    @staticmethod
+    def stop_all(nodes, timeout=20):
+        """SIGTERM (graceful) to every running node, SIGKILL of the process group of
+        those still running after ``timeout`` seconds."""
+        running = [node for node in nodes if node.proc and node.proc.poll() is None]
+        for node in running:
+            node.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for node in running:
+            try:
+                node.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(node.proc.pid, signal.SIGKILL)
+                node.proc.wait()
+
+    def start(self, timeout=180):
+        self.spawn()
+        self.wait_ready(timeout)
+        self.notify_crons()
+        return self
+
+    def spawn(self):
         args = [
             "-d", self.db, "--db-filter", f"^{self.db}$",
             "--workers", str(self.workers), "--max-cron-threads", str(self.crons),
@@ -51,6 +82,8 @@ class Node:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def wait_ready(self, timeout=180):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -58,7 +91,6 @@ class Node:
             try:
                 with urllib.request.urlopen(f"{self.url}/web/health", timeout=5) as response:
                     if response.status == 200:
-                        self.notify_crons()
                         return self
             except OSError:
                 pass
@@ -103,14 +135,7 @@ class Node:
         return [pid for pid, title in self.children().items() if "WorkerHTTP" in title]
 
     def stop(self):
-        if not self.proc or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        Node.stop_all([self])
 
     def log_tail(self, lines=20):
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -10,8 +10,10 @@ process before the server starts)::
   (gate, history and checklist lines as for any move); the other open leads get BNDU
   scores as an import would write them (SQL, no cadence yet): the cadence cron has
   work during the load;
-- every active cron is due now (they run during the load, on the server's cron workers);
-  the cadence cron works by batches of ``--cron-batch`` leads.
+- every active cron (``--due cadence``: the cadence cron only) is due now: they run
+  during the load on the server's cron workers, the cadence cron first, by batches of
+  ``--cron-batch`` leads; ``--twin-cron``: a copy of the cadence cron, so that two cron
+  workers run it at the same time.
 
 Writes the manifest (users, their leads and stages) as JSON.
 """
@@ -37,7 +39,7 @@ GRADE_UNSCORED = """
 """
 
 
-def prepare(env, side, clients, cron_batch=200):
+def prepare(env, side, clients, cron_batch=200, due="all", twin_cron=False):
     cr = env.cr
     Users = env["res.users"].with_context(active_test=False)
     users = Users.search([("login", "=like", "bench_salesman_%")], order="id")
@@ -45,7 +47,8 @@ def prepare(env, side, clients, cron_batch=200):
         raise SystemExit(f"{clients} clients but only {len(users)} bench salespeople")
     # one salesperson per client, spread over the teams
     users = users.sorted(lambda u: (int(u.login.split("_")[-1]), u.id))[:clients]
-    for user in users:
+    managers = Users.search([("login", "=like", "bench_manager_%")], order="id")
+    for user in users | managers:
         user.password = PASSWORD
     Lead = env["crm.lead"].with_context(tracking_disable=True)
     Stage = env["crm.stage"]
@@ -60,16 +63,31 @@ def prepare(env, side, clients, cron_batch=200):
         cr.execute(GRADE_UNSCORED, {"load_leads": leads.ids})
         graded = cr.rowcount
         cadence = env.ref("sales_funnel_std.ir_cron_crm_lead_sync_cadence")
-        cadence.code = f"model._cron_sync_cadence(batch_size={int(cron_batch)})"
+        # first of the due jobs: it runs during the load, not after every other cron
+        cadence.write(
+            {"code": f"model._cron_sync_cadence(batch_size={int(cron_batch)})", "priority": 0}
+        )
+        if twin_cron:
+            # a second job doing the same work: two cron workers (two nodes) run the
+            # cadence at the same time, sharing the leads (FOR UPDATE SKIP LOCKED)
+            cadence.copy({"name": f"{cadence.name} (twin)", "priority": 0})
     else:
         graded = 0
     env.flush_all()
-    cr.execute("UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE active")
+    crons = env["ir.cron"].search([])
+    if due == "cadence":
+        crons = crons.filtered(lambda cron: "_cron_sync_cadence" in (cron.code or ""))
+    # every cron but the one that phones odoo.com (no network in CI)
+    crons -= env.ref("mail.ir_cron_module_update_notification", raise_if_not_found=False)
+    cr.execute(
+        "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' WHERE id = ANY(%s)", [crons.ids]
+    )
     manifest = {
         "side": side,
         "password": PASSWORD,
         "stages": stages.ids,
         "graded_for_cron": graded,
+        "managers": [{"login": user.login, "uid": user.id} for user in managers],
         "users": [
             {
                 "login": user.login,
@@ -90,13 +108,15 @@ def main(argv=None):
     parser.add_argument("--side", choices=("addon", "vanilla"), required=True)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--cron-batch", type=int, default=200)
+    parser.add_argument("--due", choices=("all", "cadence"), default="all")
+    parser.add_argument("--twin-cron", action="store_true")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     from bench import odoo_env
 
     odoo_env.setup(args.config)
     with odoo_env.environment(args.database, commit=True) as env:
-        manifest = prepare(env, args.side, args.clients, args.cron_batch)
+        manifest = prepare(env, args.side, args.clients, args.cron_batch, args.due, args.twin_cron)
     with open(args.out, "w") as out:
         json.dump(manifest, out)
 
