@@ -381,6 +381,9 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=int(os.environ.get("DURATION") or 60))
     parser.add_argument("--short", action="store_true", default=os.environ.get("LOAD_SHORT") == "1")
     parser.add_argument("--scenarios", default=os.environ.get("SCENARIOS", ""))
+    parser.add_argument(
+        "--sides", default=None, help="addon,vanilla (default); empty: scenarios only"
+    )
     parser.add_argument("--no-update", action="store_true", help="do not rewrite BENCHMARKS.md")
     args = parser.parse_args(argv)
     node_count = 1
@@ -396,6 +399,8 @@ def main(argv=None):
         prefix = os.environ.get("LOAD_DB", "load")
         sides = ("addon", "vanilla")
         scenarios = args.scenarios or "nodes,faults"
+    if args.sides is not None:
+        sides = tuple(side for side in args.sides.split(",") if side)
     (bench.RESULTS_DIR / "logs").mkdir(parents=True, exist_ok=True)
     vanilla_template, addon_template = databases.ensure_templates(n, prefix)
     results = []
@@ -428,7 +433,7 @@ def main(argv=None):
     (bench.RESULTS_DIR / f"load_{prefix}_{n}.json").write_text(
         json.dumps(results, indent=1, default=str)
     )
-    if not args.short and not args.no_update:
+    if not args.short and not args.no_update and args.sides is None:
         command = f"N={n} K={clients} DURATION={duration} make load"
         update_benchmarks(
             section(n, clients, duration, results, "\n".join(scenario_lines), command)

@@ -1,6 +1,8 @@
 """Odoo nodes (real ``odoo-bin`` in prefork mode) and a private PostgreSQL cluster."""
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -31,13 +33,14 @@ class Node:
         return f"http://127.0.0.1:{self.port}"
 
     @staticmethod
-    def start_all(nodes, timeout=180):
-        """Start the nodes side by side; then wake every node's cron workers at once."""
+    def start_all(nodes, timeout=180, notify=True):
+        """Start the nodes side by side; then wake every node's cron workers at once
+        (``notify=False``: they run at their first poll, within a minute)."""
         for node in nodes:
             node.spawn()
         for node in nodes:
             node.wait_ready(timeout)
-        for node in nodes:
+        for node in nodes if notify else ():
             node.notify_crons()
 
     @staticmethod
@@ -128,11 +131,18 @@ class Node:
             result[int(pid)] = title
         return result
 
+    def workers_of(self, kind):
+        """Live worker processes of ``kind`` (WorkerCron, WorkerHTTP): the master's
+        children that the log announced as such (process titles need setproctitle)."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        announced = {int(pid) for pid in re.findall(rf"Worker {kind} \((\d+)\) alive", text)}
+        return [pid for pid, title in self.children().items() if kind in title or pid in announced]
+
     def cron_workers(self):
-        return [pid for pid, title in self.children().items() if "WorkerCron" in title]
+        return self.workers_of("WorkerCron")
 
     def http_workers(self):
-        return [pid for pid, title in self.children().items() if "WorkerHTTP" in title]
+        return self.workers_of("WorkerHTTP")
 
     def stop(self):
         Node.stop_all([self])
@@ -158,11 +168,26 @@ class PrivateCluster:
         self.password = os.environ.get("PGPASSWORD", "odoo")
 
     def env(self):
-        return dict(os.environ, PGPORT=str(self.port), PGHOST="localhost")
+        return dict(
+            os.environ,
+            PGPORT=str(self.port),
+            PGHOST="localhost",
+            PGUSER=self.user,
+            PGPASSWORD=self.password,
+        )
+
+    @staticmethod
+    def as_owner(cmd):
+        """PostgreSQL's server binaries refuse to run as root: as ``postgres`` then."""
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--", *cmd]
+        return cmd
 
     def pg_ctl(self, *args):
         subprocess.run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", *args],
+            self.as_owner(
+                [str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", *args]
+            ),
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
@@ -173,17 +198,20 @@ class PrivateCluster:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             pwfile = self.data_dir.parent / f"{self.data_dir.name}.pw"
             pwfile.write_text(self.password + "\n")
+            if os.geteuid() == 0:
+                shutil.chown(self.data_dir, "postgres", "postgres")
+                shutil.chown(pwfile, "postgres", "postgres")
             subprocess.run(
-                [
+                self.as_owner([
                     str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", self.user,
                     f"--pwfile={pwfile}", "--auth-host=scram-sha-256", "--auth-local=trust",
                     "-E", "UTF8", "--locale=C.UTF-8",
-                ],
+                ]),
                 check=True, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             pwfile.unlink()
         self.stop()
-        log_file = self.data_dir.parent / f"{self.data_dir.name}.log"
+        log_file = self.data_dir / "server.log"
         self.pg_ctl(
             "-l", str(log_file),
             "-o", f"-p {self.port} -k {self.data_dir} -c listen_addresses=localhost "
@@ -199,22 +227,28 @@ class PrivateCluster:
         if (self.data_dir / "postmaster.pid").exists():
             self.pg_ctl("-m", "fast", "stop")
 
+    def drop_database(self, name):
+        subprocess.run(["dropdb", "--if-exists", name], env=self.env(), check=False)
+
     def copy_database(self, source, target):
         """``pg_dump -Fc`` of ``source`` (developer's cluster) restored as ``target``
         here, filestore included."""
         env = self.env()
-        subprocess.run(["dropdb", "--if-exists", "-p", str(self.port), target], env=env, check=True)
-        subprocess.run(["createdb", "-p", str(self.port), target], env=env, check=True)
-        dump = subprocess.Popen(["pg_dump", "-Fc", source], stdout=subprocess.PIPE)
+        subprocess.run(["dropdb", "--if-exists", target], env=env, check=True)
+        subprocess.run(["createdb", target], env=env, check=True)
+        source_env = dict(
+            os.environ,
+            PGHOST=os.environ.get("PGHOST", "localhost"),
+            PGUSER=self.user,
+            PGPASSWORD=self.password,
+        )
+        dump = subprocess.Popen(["pg_dump", "-Fc", source], stdout=subprocess.PIPE, env=source_env)
         subprocess.run(
-            ["pg_restore", "--no-owner", "-p", str(self.port), "-d", target],
-            stdin=dump.stdout,
-            env=env,
-            check=True,
+            ["pg_restore", "--no-owner", "-d", target], stdin=dump.stdout, env=env, check=True
         )
         dump.wait()
         source_files = bench.filestore(source)
         target_files = bench.filestore(target)
-        if source_files.is_dir():
-            subprocess.run(["rm", "-rf", str(target_files)], check=True)
-            subprocess.run(["cp", "-r", str(source_files), str(target_files)], check=True)
+        if source_files.is_dir() and source_files != target_files:
+            shutil.rmtree(target_files, ignore_errors=True)
+            shutil.copytree(source_files, target_files)
