@@ -12,6 +12,7 @@ comparison of the issue (p95 addon / vanilla).
 """
 
 import base64
+import os
 import random
 import time
 
@@ -41,6 +42,10 @@ NEXT_STEPS = {
     3: ["upload document", "attach to line", "tick lines"],
 }
 DILIGENCE = 0.5  # share of actions that are the focused lead's next step (addon)
+# a salesperson reads the screen between two actions: mean think time in seconds
+# (uniform in [0.5, 1.5] × THINK_S); 0 makes every client a closed loop that saturates the
+# server, whose latencies then measure the queue of the whole mix rather than the operation
+THINK_S = float(os.environ.get("LOAD_THINK_S", "1.0"))
 FOCUS = 4  # leads a client works on at a time
 DOCUMENT = base64.b64encode(b"%PDF-1.4\n% load test requirements list\n" * 40).decode()
 KANBAN_FIELDS = [
@@ -112,6 +117,9 @@ class Salesperson:
             ok, _result = self.rec.timed(op, func, op, lead)
             if ok and op != "move stage":
                 self.done_steps.setdefault(lead, set()).add(op)
+            if THINK_S:
+                pause = self.rng.uniform(0.5, 1.5) * THINK_S
+                time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
             # a lead that reached the end of the cycle leaves the focus for another one
             if self.rng.random() < 0.05:
                 self.focus[self.focus.index(lead)] = self.rng.choice(list(self.stage_of))

@@ -173,7 +173,8 @@ def run_side(side, template, run_db, clients, duration, port, cron_batch=200, no
     from bench.load import scenarios
 
     log(f"{side}: copy {template} -> {run_db}, setup ({clients} salespeople)")
-    extra = ["--twin-cron"] if node_count == 2 else []
+    # two nodes: the cadence cron and its twin due (only they), one per node's cron worker
+    extra = ["--twin-cron", "--due", "cadence"] if node_count == 2 else []
     manifest = setup_run(template, run_db, side, clients, cron_batch, extra=extra)
     if node_count == 1:
         nodes = [Node(run_db, port, workers=4, crons=2, name=f"{run_db}_node")]
@@ -216,12 +217,17 @@ def run_side(side, template, run_db, clients, duration, port, cron_batch=200, no
     left = invariants.cadence_todo(run_db) if side == "addon" else 0
     if left:
         problems.append(f"the cadence cron did not finish: {left} leads left")
-    done = [scenarios.cron_done(node) for node in nodes]
+    done = scenarios.cadence_jobs(nodes, run_db) if side == "addon" else []
     if side == "addon" and node_count > 1:
+        jobs = "; ".join(
+            f"{name.split('(')[-1].rstrip(')') if 'twin' in name else 'cadence'}: {count} leads, "
+            f"ran on {'+'.join(ran) or 'no node'}"
+            for name, count, ran in done
+        )
         lines.append(
-            f"cadence cron and its twin on both nodes' cron workers: "
+            f"cadence cron and its twin due on both nodes' cron workers: "
             f"{manifest['graded_for_cron']} graded leads (+ those scored by the clients), "
-            f"{left} left; processed by node 1 / node 2: {done[0]} / {done[1]}"
+            f"{left} left, no lead processed twice; {jobs}"
         )
     return {
         "side": side,
@@ -240,7 +246,7 @@ def run_side(side, template, run_db, clients, duration, port, cron_batch=200, no
             "finish_s": cron_s,
             "left": left,
             "graded": manifest["graded_for_cron"],
-            "done_per_node": done,
+            "jobs": done,
         },
         "server_errors": server_errors[-10:],
     }
@@ -361,9 +367,11 @@ def section(n, clients, duration, results, scenario_lines, command):
         f"Command: `{command}`  \n"
         f"Server: odoo-bin `--workers=4 --max-cron-threads=2`, one node per side, the "
         f"sides one after the other on fresh copies of `load_addon_{n}` / `load_vanilla_{n}`; "
-        f"every active cron due at start. Latencies are per user action (several calls for "
-        f"tick/upload on the addon) over JSON-RPC with a web session; refusals are the "
-        f"gate's by-design UserErrors, answered (counted in the latencies).\n\n"
+        f"every active cron due at start. Each salesperson thinks {mix.THINK_S:g} s on "
+        f"average between two actions (`LOAD_THINK_S`). Latencies are per user action "
+        f"(several calls for tick/attach on the addon) over JSON-RPC with a web session; "
+        f"refusals are the gate's by-design UserErrors, answered (counted in the "
+        f"latencies).\n\n"
         f"{table(results)}\n\n{summary(results)}\n\nRatio: {verdict}.\n"
         + (f"\nScenarios:\n{scenario_lines}\n" if scenario_lines else "")
     )
@@ -434,7 +442,7 @@ def main(argv=None):
         json.dumps(results, indent=1, default=str)
     )
     if not args.short and not args.no_update and args.sides is None:
-        command = f"N={n} K={clients} DURATION={duration} make load"
+        command = f"N={n} K={clients} DURATION={duration} LOAD_THINK_S={mix.THINK_S:g} make load"
         update_benchmarks(
             section(n, clients, duration, results, "\n".join(scenario_lines), command)
         )

@@ -53,13 +53,30 @@ def wait_cron_done(nodes, db, port=None, timeout=CRON_TIMEOUT_S):
     return time.monotonic() - start, left
 
 
-DONE_RE = re.compile(r"Job 'CRM: Follow-up Cadence[^']*' \(\d+\) \w+ done \(#loop \d+; done (\d+)")
+START_RE = re.compile(r"Job '([^']*Follow-up Cadence[^']*)' \((\d+)\) starting")
 
 
-def cron_done(node):
-    """Leads the node's cron workers processed for the cadence cron(s) (its log)."""
-    text = node.log_path.read_text(errors="replace") if node.log_path.exists() else ""
-    return sum(int(match.group(1)) for match in DONE_RE.finditer(text))
+def cadence_jobs(nodes, db, port=None):
+    """``[(job name, leads processed, node names that ran it)]`` of the cadence cron jobs:
+    the leads from ``ir_cron_progress`` (summed over the job's runs), the nodes from their
+    logs ("Job ... starting")."""
+    ran = {}
+    for node in nodes:
+        text = node.log_path.read_text(errors="replace") if node.log_path.exists() else ""
+        for match in START_RE.finditer(text):
+            ran.setdefault(int(match.group(2)), set()).add(node.name.rsplit("_", 1)[-1])
+    with closing(invariants.connect(db, port)) as conn, conn.cursor() as cr:
+        cr.execute(
+            """SELECT cron.id, cron.cron_name, COALESCE(SUM(progress.done), 0)
+                 FROM ir_cron cron
+            LEFT JOIN ir_cron_progress progress ON progress.cron_id = cron.id
+                WHERE cron.ir_actions_server_id IN (
+                      SELECT id FROM ir_act_server WHERE code LIKE '%%_cron_sync_cadence%%')
+             GROUP BY cron.id, cron.cron_name ORDER BY cron.id"""
+        )
+        return [
+            (name, int(done), sorted(ran.get(cron_id, ()))) for cron_id, name, done in cr.fetchall()
+        ]
 
 
 def login(node, db, user, manifest):
