@@ -4,8 +4,9 @@ Each client works on its own open opportunities (CRM's "own documents" rule: a
 salesperson's leads are his), a few at a time (``FOCUS``): scores them (BNDU), ticks the
 confirmations of the current stage, uploads a document, moves them to the next stage
 (the gate refuses while required items are open: a by-design refusal), logs follow-ups
-and opens the pipeline kanban. On vanilla CRM the same client does the operations
-vanilla has: upload, move, log a note (vanilla's follow-up), kanban, form.
+and opens the pipeline kanban. On vanilla CRM the same client draws from the same mix
+with the same rhythm and does the operations vanilla has: upload, move, log a note
+(vanilla's follow-up), kanban, form; an addon-only action is a pause there.
 
 Operations named in ``SHARED`` exist on both sides: their latency ratio is the
 comparison of the issue (p95 addon / vanilla).
@@ -92,13 +93,16 @@ class Salesperson:
         self.attachments = []
         self.last_attachment = {}  # lead id -> the last document uploaded on it
         self.done_steps = {}  # lead id -> actions done since it entered its stage
-        ops = [(name, weight) for name, weight, sides in OPERATIONS if side in sides]
-        self.op_names = [name for name, _w in ops]
-        self.op_weights = [weight for _n, weight in ops]
+        # both sides draw from the same mix and follow the same rhythm: on vanilla, an
+        # addon-only action is time spent reading the screen (no request), so the shared
+        # operations come at the same rate per salesperson on both sides
+        self.op_names = [name for name, _w, _s in OPERATIONS]
+        self.op_weights = [weight for _n, weight, _s in OPERATIONS]
+        self.own_ops = {name for name, _w, sides in OPERATIONS if side in sides}
 
     # -------------------------------------------------------------- loop
     def next_op(self, lead):
-        if self.addon and self.rng.random() < DILIGENCE:
+        if self.rng.random() < DILIGENCE:
             stage = self.stage_of[lead]
             index = self.stages.index(stage) if stage in self.stages else 0
             done = self.done_steps.setdefault(lead, set())
@@ -112,6 +116,11 @@ class Salesperson:
             op = self.next_op(lead)
             if op == "attach to line" and lead not in self.last_attachment:
                 op = "upload document"
+            if op not in self.own_ops:
+                self.done_steps.setdefault(lead, set()).add(op)
+                time.sleep(max(0.0, min(self.rng.uniform(0.5, 1.5) * max(THINK_S, 0.2),
+                                        deadline - time.monotonic())))  # fmt: skip
+                continue
             # one user action, possibly several calls, timed as one
             func = getattr(self, "op_" + op.replace(" ", "_").replace("-", "_"))
             ok, _result = self.rec.timed(op, func, op, lead)

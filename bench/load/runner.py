@@ -224,10 +224,12 @@ def run_side(side, template, run_db, clients, duration, port, cron_batch=200, no
             f"ran on {'+'.join(ran) or 'no node'}"
             for name, count, ran in done
         )
+        conflicts = sum(node.retried_conflicts() for node in nodes)
         lines.append(
             f"cadence cron and its twin due on both nodes' cron workers: "
             f"{manifest['graded_for_cron']} graded leads (+ those scored by the clients), "
-            f"{left} left, no lead processed twice; {jobs}"
+            f"{left} left, no lead processed twice; {jobs}; {conflicts} row-lock "
+            f"serialization failures between them, retried (logged by Odoo as bad queries)"
         )
     return {
         "side": side,

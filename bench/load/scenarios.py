@@ -336,7 +336,9 @@ def faults(addon_template, prefix, n, port, clients=4, duration=40):
 
         log(f"faults: {clients} clients for {duration} s; kill -9 cron worker, HTTP worker, "
             "PostgreSQL restart")  # fmt: skip
-        people, recorder, seconds = drive(load_manifest, sessions, "addon", duration, during=inject)
+        people, recorder, _seconds = drive(
+            load_manifest, sessions, "addon", duration, during=inject
+        )
         # after recovery: every client's session works again
         recovered = 0
         for session in [*sessions, victim]:
@@ -395,18 +397,12 @@ def faults(addon_template, prefix, n, port, clients=4, duration=40):
         ambiguous[op] = ambiguous.get(op, 0) + 1
     ambiguous["move stage"] += 1  # the killed move (refused: it must not be there)
     extra = SimpleNamespace(moves=victim_moves, followups=[])
-    problems += check_with(check, db, start, manifest, [*people, extra], recorder, pg_port)
+    problems += check("addon", db, start, manifest, [*people, extra], recorder, port=pg_port)
     lines.append("invariants after recovery: " + ("all hold" if not problems else "see problems"))
     cluster.drop_database(db)
     cluster.stop()
     bench.db_drop(db)
-    del seconds
     return {"lines": lines, "problems": problems}
-
-
-def check_with(check, db, start, manifest, people, recorder, port):
-    """The runner's invariants, on the private cluster."""
-    return check("addon", db, start, manifest, people, recorder, port=port)
 
 
 SCENARIOS = {"nodes": nodes, "faults": faults}

@@ -152,9 +152,32 @@ class Node:
         return "\n".join(text.splitlines()[-lines:])
 
     def log_errors(self):
-        """ERROR/CRITICAL lines of the node's log (tracebacks' first lines)."""
+        """ERROR/CRITICAL entries of the node's log (first line, with the line after a
+        "bad query"), except the serialization failures that were handled: PostgreSQL
+        refusing a row lock to a worker whose snapshot is older than a concurrent commit
+        (two cron jobs sharing leads ``FOR UPDATE SKIP LOCKED``); Odoo logs the failed
+        query, the caller retries with a fresh snapshot. See ``retried_conflicts``."""
+        return [entry for entry in self._error_entries() if not self._handled(entry)]
+
+    def retried_conflicts(self):
+        return sum(1 for entry in self._error_entries() if self._handled(entry))
+
+    @staticmethod
+    def _handled(entry):
+        return "bad query" in entry and "could not serialize access" in entry
+
+    def _error_entries(self):
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return [line for line in text.splitlines() if " ERROR " in line or " CRITICAL " in line]
+        lines = text.splitlines()
+        entries = []
+        for index, line in enumerate(lines):
+            if " ERROR " in line or " CRITICAL " in line:
+                following = next(
+                    (nxt for nxt in lines[index + 1 : index + 40] if nxt.startswith("ERROR:")),
+                    "",
+                )
+                entries.append(f"{line[:300]} {following}")
+        return entries
 
 
 class PrivateCluster:
