@@ -558,8 +558,8 @@ def update_benchmarks_md(n, text):
     }
     sections[n] = text
     body = "\n".join(sections[key] for key in sorted(sections))
-    # the section of `make load` (bench/load/runner.py) is kept as it is
-    load = re.search(r"<!-- load:begin -->.*?<!-- load:end -->\n", current, re.S)
+    # the section of `make load` (bench/load/runner.py) and its notes, to the end, kept
+    load = re.search(r"<!-- load:begin -->.*", current, re.S)
     if load:
         body += "\n" + load.group(0)
     BENCHMARKS_MD.write_text(f"{BENCHMARKS_INTRO}\n{body}")

@@ -213,7 +213,7 @@ def socket_owner(pids, local_port):
     return None
 
 
-def kill_cron_mid_batch(node, db, port, timeout=60, first_commit_s=20):
+def kill_cron_mid_batch(node, db, port, timeout=90, first_commit_s=20):
     """``kill -9`` the cron worker whose transaction is in a cadence batch, once a first
     batch was committed (or after ``first_commit_s`` seconds: small databases have one
     batch); returns (pid, leads left then) or (None, None)."""
@@ -222,6 +222,8 @@ def kill_cron_mid_batch(node, db, port, timeout=60, first_commit_s=20):
     left, checked = initial, start
     while time.monotonic() - start < timeout:
         if time.monotonic() - checked > 1:
+            # a job that stopped "partially done" waits for a trigger: wake the workers
+            node.notify_crons()
             left, checked = invariants.cadence_todo(db, port), time.monotonic()
         ready = left < initial or time.monotonic() - start > first_commit_s
         workers = set(node.cron_workers())
