@@ -9,6 +9,7 @@ help:
 	@echo "make test-core  Odoo's own crm/sales_team/project tests, vanilla vs with the addon"
 	@echo "make lint    ruff, ruff-format and pylint-odoo on the addon"
 	@echo "make bench   benchmarks against vanilla CRM (N=10000 by default; N=100000 works)"
+	@echo "make load    concurrent salespeople on a prefork Odoo, addon vs vanilla, invariants, two nodes, faults"
 	@echo "make reset   drop the demo database"
 	@echo "make e2e     browser tests (real web client in Debian's Chromium)"
 
@@ -30,7 +31,10 @@ bench:
 e2e:
 	@scripts/e2e.sh
 
+load:
+	@scripts/load.sh
+
 reset:
 	@scripts/reset.sh
 
-.PHONY: help run test test-core lint bench e2e reset
+.PHONY: help run test test-core lint bench load e2e reset

@@ -160,9 +160,10 @@ def vanilla_key(n):
     return digest.hexdigest()[:16]
 
 
-def ensure_vanilla(n):
-    """The cached vanilla database with N leads; returns (name, generation info)."""
-    dbname = f"sfb_vanilla_{n}"
+def ensure_vanilla(n, dbname=None):
+    """The cached vanilla database with N leads; returns (name, generation info).
+    ``dbname``: another name than ``sfb_vanilla_<N>`` (the load test builds its own)."""
+    dbname = dbname or f"sfb_vanilla_{n}"
     key = vanilla_key(n)
     comment = db_comment(dbname)
     if comment and comment.startswith(f"sfb-bench {key} "):
@@ -210,9 +211,9 @@ def ensure_vanilla(n):
     return dbname, info
 
 
-def install_rows(n, vanilla_db):
+def install_rows(n, vanilla_db, addon_db=None):
     """Copy the vanilla DB, install then upgrade the addon: the issue-9 rows."""
-    addon_db = f"sfb_addon_{n}"
+    addon_db = addon_db or f"sfb_addon_{n}"
     db_copy(vanilla_db, addon_db)
     rows = []
     for label, flag in (("install", "-i"), ("upgrade", "-u")):
@@ -557,6 +558,10 @@ def update_benchmarks_md(n, text):
     }
     sections[n] = text
     body = "\n".join(sections[key] for key in sorted(sections))
+    # the section of `make load` (bench/load/runner.py) and its notes, to the end, kept
+    load = re.search(r"<!-- load:begin -->.*", current, re.S)
+    if load:
+        body += "\n" + load.group(0)
     BENCHMARKS_MD.write_text(f"{BENCHMARKS_INTRO}\n{body}")
 
 

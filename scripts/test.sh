@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make test`: bootstrap, fresh test database with the addon (no demo data),
 # pytest-odoo over tests/, translation completeness, the demo story installed in its own
-# fresh database, lint, browser tests, Odoo's own tests of the modules the addon extends
-# (scripts/test_core.sh). Non-zero on any failure.
+# fresh database, the short load test on two prefork nodes (LOAD=0 skips it), lint,
+# browser tests, Odoo's own tests of the modules the addon extends (scripts/test_core.sh).
+# Non-zero on any failure.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$REPO_ROOT/scripts/db.sh"
@@ -28,6 +29,10 @@ db_install_addon "$DEMO_TEST_DB" --with-demo
 grep -q "^DEMO OK" "$BUILD_DIR/check_demo.log"
 echo "[test] install on a database with a running pipeline (advisory until adopted)"
 "$REPO_ROOT/scripts/check_existing_install.sh"
+if [ "${LOAD:-1}" = 1 ]; then
+    echo "[test] load, short (two prefork nodes, 4 salespeople, invariants, cross-node checks)"
+    "$REPO_ROOT/scripts/load.sh" --short
+fi
 "$REPO_ROOT/scripts/lint.sh"
 if [ "${E2E:-1}" = 1 ]; then
     "$REPO_ROOT/scripts/e2e.sh"
