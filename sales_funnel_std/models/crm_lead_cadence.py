@@ -588,7 +588,10 @@ class CrmLead(models.Model):
                         todo_query,
                         last_id,
                         batch_size,
-                    )
+                    ),
+                    # a serialization failure is expected here and retried below: not an
+                    # error for the log
+                    log_exceptions=False,
                 )
                 ids = [row[0] for row in cr.fetchall()]
                 if not ids:
@@ -626,6 +629,7 @@ class CrmLead(models.Model):
                                  FOR UPDATE SKIP LOCKED)
                 """,
                 now=fields.Datetime.now(),
-            )
+            ),
+            log_exceptions=False,  # a serialization failure is handled by the caller
         )
         self.invalidate_model(["sla_state"])

@@ -69,7 +69,8 @@ class CrmLead(models.Model):
                            FOR NO KEY UPDATE SKIP LOCKED
                         """,
                         [row["id"] for row in batch],
-                    )
+                    ),
+                    log_exceptions=False,  # a serialization failure is retried below
                 )
                 locked = {lead_id for (lead_id,) in cr.fetchall()}
                 steps = [row for row in batch if row["id"] in locked]
