@@ -2,7 +2,7 @@
     "name": "Sales Funnel Standard (BNDU playbook)",
     "summary": "BNDU lead qualification, grade-driven follow-up, stage gates, "
     "won-deal handover and funnel analytics for the CRM pipeline",
-    "version": "19.0.1.3.0",
+    "version": "19.0.1.4.0",
     "category": "Sales/CRM",
     "license": "LGPL-3",
     "author": "sales_funnel_std contributors",
