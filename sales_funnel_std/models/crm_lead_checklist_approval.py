@@ -252,20 +252,14 @@ class CrmLeadChecklistLine(models.Model):
         if attachments:
             self.write({"attachment_ids": [(4, attachment.id) for attachment in attachments]})
         self._funnel_close_activities(REJECTED_ACTIVITY_TYPE)
-        type_id = self.env["ir.model.data"]._xmlid_to_res_id(APPROVAL_ACTIVITY_TYPE)
-        model_id = self.env["ir.model"]._get_id("crm.lead")
-        today = fields.Date.context_today(self)
         vals_list = [
-            {
-                "res_model_id": model_id,
-                "res_id": line.lead_id.id,
-                "activity_type_id": type_id,
-                "summary": self.env._("Approve: %(item)s", item=line.name),
-                "note": line.approval_note,
-                "date_deadline": line.deadline or today,
-                "user_id": approver.id,
-                "funnel_checklist_line_id": line.id,
-            }
+            line._funnel_activity_vals(
+                APPROVAL_ACTIVITY_TYPE,
+                approver,
+                self.env._("Approve: %(item)s", item=line.name),
+                note=line.approval_note,
+                deadline=line.deadline,
+            )
             for line in self
             for approver in line._funnel_approvers()
         ]
@@ -310,20 +304,13 @@ class CrmLeadChecklistLine(models.Model):
                 )
             )
             return
-        type_id = self.env["ir.model.data"]._xmlid_to_res_id(REJECTED_ACTIVITY_TYPE)
-        model_id = self.env["ir.model"]._get_id("crm.lead")
-        today = fields.Date.context_today(self)
         vals_list = [
-            {
-                "res_model_id": model_id,
-                "res_id": line.lead_id.id,
-                "activity_type_id": type_id,
-                "summary": self.env._("Approval rejected: %(item)s", item=line.name),
-                "note": comment,
-                "date_deadline": today,
-                "user_id": requesters[line.id].id,
-                "funnel_checklist_line_id": line.id,
-            }
+            line._funnel_activity_vals(
+                REJECTED_ACTIVITY_TYPE,
+                requesters[line.id],
+                self.env._("Approval rejected: %(item)s", item=line.name),
+                note=comment,
+            )
             for line in self
             if requesters[line.id]
         ]

@@ -202,6 +202,21 @@ class CrmLeadChecklistLine(models.Model):
         )
         lines._funnel_sync_owner_activities()
 
+    def _funnel_activity_vals(self, type_xmlid, user, summary, note=False, deadline=False):
+        """Values of an activity of ``type_xmlid`` for ``user`` on the lead of this line,
+        linked to the line (due ``deadline``, else today)."""
+        self.ensure_one()
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("crm.lead"),
+            "res_id": self.lead_id.id,
+            "activity_type_id": self.env["ir.model.data"]._xmlid_to_res_id(type_xmlid),
+            "summary": summary,
+            "note": note,
+            "date_deadline": deadline or fields.Date.context_today(self),
+            "user_id": user.id,
+            "funnel_checklist_line_id": self.id,
+        }
+
     def _funnel_sync_owner_activities(self):
         """One open activity for the owner of each open line of the current stage (items
         owned by the team leader or a specific person: the salesperson has the lead's
@@ -217,8 +232,6 @@ class CrmLeadChecklistLine(models.Model):
             by_line.setdefault(activity.funnel_checklist_line_id.id, activity)
         to_create, to_done, to_unlink = [], activities.browse(), activities.browse()
         reassign = {}
-        model_id = self.env["ir.model"]._get_id("crm.lead")
-        today = fields.Date.context_today(self)
         for line in lines:
             activity = by_line.get(line.id)
             wanted = (
@@ -230,17 +243,16 @@ class CrmLeadChecklistLine(models.Model):
             )
             if wanted and not activity:
                 to_create.append(
-                    {
-                        "res_model_id": model_id,
-                        "res_id": line.lead_id.id,
-                        "activity_type_id": type_id,
-                        "summary": line.name,
-                        "note": line.guidance,
-                        "date_deadline": line.deadline or today,
-                        "user_id": line.owner_id.id,
-                        "funnel_checklist_line_id": line.id,
-                        "automated": True,
-                    }
+                    dict(
+                        line._funnel_activity_vals(
+                            OWNER_ACTIVITY_TYPE,
+                            line.owner_id,
+                            line.name,
+                            note=line.guidance,
+                            deadline=line.deadline,
+                        ),
+                        automated=True,
+                    )
                 )
             elif wanted and activity.user_id != line.owner_id:
                 reassign.setdefault(line.owner_id.id, activities.browse())
