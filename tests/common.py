@@ -106,9 +106,9 @@ class FunnelCase(TransactionCase):
         values.update(vals)
         return cls.env["crm.lead"].create(values)
 
-    def _engine_activities(self, lead, kind_field, active=True):
-        """The activities of ``lead`` the cadence or care engine scheduled (``kind_field``:
-        ``funnel_cadence`` / ``funnel_care``), open (``active``) or done."""
+    def _lead_activities(self, lead, condition, active=True):
+        """The activities of ``lead`` matching ``condition`` (a domain term), open
+        (``active``) or done."""
         return (
             self.env["mail.activity"]
             .sudo()
@@ -117,11 +117,16 @@ class FunnelCase(TransactionCase):
                 [
                     ("res_model", "=", "crm.lead"),
                     ("res_id", "=", lead.id),
-                    (kind_field, "!=", False),
+                    condition,
                     ("active", "=", active),
                 ]
             )
         )
+
+    def _engine_activities(self, lead, kind_field, active=True):
+        """The activities of ``lead`` the cadence or care engine scheduled (``kind_field``:
+        ``funnel_cadence`` / ``funnel_care``), open (``active``) or done."""
+        return self._lead_activities(lead, (kind_field, "!=", False), active)
 
     @staticmethod
     def scores(b, n, d, u):

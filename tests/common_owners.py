@@ -27,16 +27,6 @@ class OwnersCase(GatesCase):
         cls.Item = cls.env["crm.stage.checklist.item"]
 
     def _activities(self, lead, xmlid, active=True):
-        return (
-            self.env["mail.activity"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("res_model", "=", "crm.lead"),
-                    ("res_id", "=", lead.id),
-                    ("activity_type_id", "=", self.env.ref(xmlid).id),
-                    ("active", "=", active),
-                ]
-            )
+        return self._lead_activities(
+            lead, ("activity_type_id", "=", self.env.ref(xmlid).id), active
         )
