@@ -202,9 +202,11 @@ if "odoobot_state" in env["res.users"]._fields:
     (salesman | salesman_zh | manager).write({"odoobot_state": "disabled"})
 # 11. checklist owners and approvals (issue 18): legal owns an optional item of Lead
 #     acquisition, due 1 working day after entry, already overdue on "E2E Legal review";
-#     the salesman asked his team leader (the manager) to approve "E2E Approve me"
+#     the salesman asked his team leader (the manager) to approve "E2E Approve me". Both
+#     items are scoped to these two leads: the other tests' leads keep their checklists.
 legal = _user("E2E Legal", "e2e_legal", env.ref("sales_team.group_sale_salesman_all_leads"))
 Item = env["crm.stage.checklist.item"]
+OWNER_LEADS = "[('name', 'in', ['E2E Legal review', 'E2E Approve me'])]"
 legal_item = Item.create(
     {
         "name": "E2E Contract terms reviewed",
@@ -213,6 +215,7 @@ legal_item = Item.create(
         "owner_role": "user",
         "owner_user_id": legal.id,
         "deadline_days": 1,
+        "condition_domain": OWNER_LEADS,
     }
 )
 approval_item = Item.create(
@@ -222,6 +225,7 @@ approval_item = Item.create(
         "kind": "approval",
         "required": False,
         "approver_role": "team_leader",
+        "condition_domain": OWNER_LEADS,
     }
 )
 legal_lead = _opportunity("E2E Legal review", salesman, stage_id=stages["acquisition"].id)
