@@ -18,7 +18,12 @@ class CrmLead(models.Model):
         owner other than the salesperson."""
         reowned = self.browse()
         if "user_id" in vals or "team_id" in vals:
-            reowned = self
+            # only leads in a stage with checklist items have lines to act on (a past
+            # stage's lines get their owner again when the lead re-enters it): no query
+            # for the others, e.g. Odoo's lead assignment on stages without items
+            stages_with_items = self.env["crm.stage.checklist.item"]._funnel_items_by_stage()
+            reowned = self.filtered(lambda lead: lead.stage_id.id in stages_with_items)
+        if reowned:
             self.env["crm.team"].flush_model(["user_id"])
             # SQL: the owner follows the lead whatever the writer's record rules on the
             # lines; the lead values come from the ORM (maybe not flushed yet)
@@ -38,9 +43,9 @@ class CrmLead(models.Model):
                        AND line.owner_id IS DISTINCT FROM %(owner)s
                     """,
                     owner=self.env["crm.lead.checklist.line"]._funnel_owner_sql(),
-                    ids=self.ids,
-                    user_ids=[lead.user_id.id or None for lead in self],
-                    team_ids=[lead.team_id.id or None for lead in self],
+                    ids=reowned.ids,
+                    user_ids=[lead.user_id.id or None for lead in reowned],
+                    team_ids=[lead.team_id.id or None for lead in reowned],
                 )
             )
             self.env["crm.lead.checklist.line"].invalidate_model(["owner_id"])
