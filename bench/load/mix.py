@@ -168,8 +168,9 @@ class Salesperson:
         }
         self.call(op, "crm.lead", "write", [[lead], values])
 
-    def op_tick_lines(self, op, lead):
-        lines = self.call(
+    def open_lines(self, op, lead, kind, fields):
+        """The open lines of ``kind`` of the lead's current stage (``fields`` read)."""
+        return self.call(
             op,
             "crm.lead.checklist.line",
             "search_read",
@@ -177,12 +178,15 @@ class Salesperson:
                 [
                     ["lead_id", "=", lead],
                     ["is_current_stage", "=", True],
-                    ["kind", "=", "confirm"],
+                    ["kind", "=", kind],
                     ["is_done", "=", False],
                 ],
-                ["id"],
+                fields,
             ],
         )
+
+    def op_tick_lines(self, op, lead):
+        lines = self.open_lines(op, lead, "confirm", ["id"])
         if lines:
             ids = [line["id"] for line in lines]
             self.call(op, "crm.lead.checklist.line", "write", [ids, {"is_done": True}])
@@ -202,20 +206,7 @@ class Salesperson:
     def op_attach_to_line(self, op, lead):
         """The document line of the current stage gets the uploaded document, confirmed
         by the customer contact when the item asks for it (addon)."""
-        lines = self.call(
-            op,
-            "crm.lead.checklist.line",
-            "search_read",
-            [
-                [
-                    ["lead_id", "=", lead],
-                    ["is_current_stage", "=", True],
-                    ["kind", "=", "document"],
-                    ["is_done", "=", False],
-                ],
-                ["id", "needs_confirmation"],
-            ],
-        )
+        lines = self.open_lines(op, lead, "document", ["id", "needs_confirmation"])
         if lines:
             line_vals = {"attachment_ids": [[4, self.last_attachment[lead]]]}
             if lines[0]["needs_confirmation"]:
